@@ -1,0 +1,125 @@
+//! The backend seam: every engine (llama.cpp, candle, ONNX Runtime, …) implements
+//! [`TokenBackend`] at token level, so that all of them run the *same* decoding code in
+//! [`crate::decode`] and "head efficiency" means the same thing everywhere.
+//!
+//! Engines that only answer whole calls (an HTTP server, recorded outputs) implement
+//! [`CallBackend`] instead.
+
+use serde::{Deserialize, Serialize};
+
+/// A token id in the model's vocabulary.
+pub type TokenId = i32;
+/// A KV-cache sequence id. Sequence 0 holds the shared prompt; heads use 1..=N.
+pub type SeqId = i32;
+
+/// One row of a decode step: append `token` at `pos` to sequence `seq`. Every entry yields one
+/// logits row, read back with [`TokenBackend::logits`] by the entry's index in the batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchEntry {
+    pub seq: SeqId,
+    pub pos: u32,
+    pub token: TokenId,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error("model file {path}: {reason}")]
+    Model { path: String, reason: String },
+    #[error("tokenizer: {0}")]
+    Tokenize(String),
+    #[error("prompt of {tokens} tokens (+{reserve} reserved for decoding) does not fit the context of {context} tokens; it is never truncated")]
+    ContextOverflow {
+        tokens: usize,
+        reserve: usize,
+        context: usize,
+    },
+    #[error("decode failed: {0}")]
+    Decode(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What every result file records about the engine and the weights.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BackendInfo {
+    /// Short backend name as used on the command line (`llama`, `candle`, …).
+    pub name: String,
+    /// Engine and binding versions, e.g. `llama-cpp-2 0.1.160 (llama.cpp b6xxx)`.
+    pub version: String,
+    /// Compile-time features of the engine (SIMD flags, native build, …).
+    pub build: String,
+    pub model_path: String,
+    pub model_sha256: String,
+    pub model_bytes: u64,
+    pub architecture: String,
+    pub quantization: String,
+    pub parameters: u64,
+    pub context_size: usize,
+    pub max_sequences: usize,
+    pub threads: usize,
+}
+
+/// A token-level inference engine with a multi-sequence KV cache.
+///
+/// The decoding engine drives it as follows: `prefill` the shared prompt into sequence 0,
+/// `fork` sequence 0 into each head's sequence (shared prefix, no recomputation), then call
+/// `step` once per decoding step with one entry per live head. Finished heads are simply left
+/// out of the next batch.
+pub trait TokenBackend {
+    fn info(&self) -> &BackendInfo;
+
+    /// Tokenize `text`, parsing special tokens (`<|im_start|>` etc.) as single tokens. No BOS is
+    /// added unless `add_bos`.
+    fn tokenize(&self, text: &str, add_bos: bool) -> Result<Vec<TokenId>, BackendError>;
+
+    /// The bytes of one token, special tokens shown as their text. Bytes, not a `String`,
+    /// because a token can end in the middle of a UTF-8 character.
+    fn token_bytes(&self, token: TokenId) -> Vec<u8>;
+
+    /// The token whose text is exactly `text`, if the vocabulary has one.
+    fn single_token(&self, text: &str) -> Option<TokenId>;
+
+    /// End of generation: EOS, end of turn and the like.
+    fn is_end_of_generation(&self, token: TokenId) -> bool;
+
+    /// Tokens that the model does not use and that may stand in for protocol markers in forced
+    /// mode (reserved/unused tokens first, then spare control tokens), in a stable order.
+    fn spare_tokens(&self) -> Vec<TokenId>;
+
+    fn vocab_size(&self) -> usize;
+
+    /// Run `tokens` through the model into `seq`, starting at `start_pos`. Afterwards
+    /// `logits(0)` is the distribution after the last token.
+    fn prefill(&mut self, seq: SeqId, start_pos: u32, tokens: &[TokenId])
+        -> Result<(), BackendError>;
+
+    /// Make positions `0..len` of `src` visible to `dst` too (shared prefix; no recomputation).
+    fn fork(&mut self, src: SeqId, dst: SeqId, len: u32) -> Result<(), BackendError>;
+
+    /// One forward pass over a batch of (sequence, position, token) entries, one logits row each.
+    fn step(&mut self, batch: &[BatchEntry]) -> Result<(), BackendError>;
+
+    /// Logits row `row` of the last `prefill` (row 0) or `step` (row = entry index).
+    fn logits(&self, row: usize) -> &[f32];
+
+    /// Drop positions `from_pos..` of `seq` (used to keep a cached prefix and drop the rest).
+    fn truncate(&mut self, seq: SeqId, from_pos: u32) -> Result<(), BackendError>;
+
+    /// Clear one sequence, or the whole cache with `None`.
+    fn clear(&mut self, seq: Option<SeqId>);
+}
+
+/// Raw per-head text of one whole call, as returned by a call-level engine.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CallOutput {
+    pub heads: Vec<crate::record::HeadRecord>,
+    /// Latency reported by the engine itself, if any (server-side timing).
+    pub engine_ms: Option<f64>,
+}
+
+/// An engine that answers whole calls: a remote server or a file of recorded outputs.
+/// Timing is the caller's (client-side) around [`CallBackend::call`].
+pub trait CallBackend {
+    fn info(&self) -> &BackendInfo;
+    fn call(&mut self, case: &crate::scenario::Case) -> Result<CallOutput, BackendError>;
+}

@@ -1,0 +1,161 @@
+//! SimpleTool v1, exactly as the public reproduction renders it (simpletool_eval/protocol.py in
+//! github.com/HaxxorCialtion/SimpleTool, Apache-2.0): a ChatML system turn with the multi-head
+//! instructions and one JSON line per tool, then the user turn, then one prompt per head that
+//! ends in the head's opening tag.
+
+use super::{history_string, value_text, HeadSpec, Parsed, PlanError, PlanOptions, PromptPlan};
+use crate::scenario::{Case, FunctionCall, MAX_ARG_HEADS};
+use serde_json::{json, Map, Value};
+
+/// The system prompt of SimpleTool v1 (trailing spaces included: they are part of the prompt).
+pub const SIMPLETOOL_SYSTEM_PROMPT: &str = "You are a multi-head parallel function calling model. \n## Output Heads\n\n**Head 0 - <content>**: Natural language response\n- Format: <content>response text</content>\n- Answer what you want to say while you are calling a function\n\n**Head 1 - <function>**: Function names to call\n- Format: <function>name</function>\n- Name: must match tool defined name\n\n**Head 2-7 - <arg1>、<arg2>、<arg3>、<arg4>、<arg5>、<arg6>**: Function arguments by position\n- Format: <argN>value</argN> \n- Strictly fill in according to the parameter order of the tool you intend to call\n- Note the special restrictions of parameter definitions for corresponding positions\n- If the corresponding tool definition has required parameters, these must be filled in\n- Infer the user's actual needs.\n- If Unnecessary: <argN><|null|></argN>\n\n**Environment - The information you have.\n**History - The tools you have called.\n";
+
+pub const NULL: &str = "<|null|>";
+const IM_END: &str = "<|im_end|>";
+
+fn head_names(content: bool, arity: usize) -> Vec<String> {
+    let mut names = Vec::new();
+    if content {
+        names.push("content".to_string());
+    }
+    names.push("function".to_string());
+    names.extend((1..=arity).map(|k| format!("arg{k}")));
+    names
+}
+
+pub(super) fn markers() -> Vec<String> {
+    // Output-side first: these are decoded; opening tags only appear in prompts.
+    let mut m = vec![NULL.to_string(), "</function>".to_string()];
+    m.extend((1..=MAX_ARG_HEADS).map(|k| format!("</arg{k}>")));
+    m.push("</content>".into());
+    m.push(IM_END.into());
+    m.push("<|im_start|>".into());
+    m.push("<function>".into());
+    m.extend((1..=MAX_ARG_HEADS).map(|k| format!("<arg{k}>")));
+    m.push("<content>".into());
+    m
+}
+
+pub(super) fn prefix(case: &Case) -> String {
+    let mut s = String::from("<|im_start|>system\n");
+    s.push_str(SIMPLETOOL_SYSTEM_PROMPT);
+    if !case.tools.is_empty() {
+        s.push_str("\n## Available Tools:\n\n");
+        for t in &case.tools {
+            let wrapped = if t.raw.get("type").is_some() {
+                t.raw.clone()
+            } else {
+                json!({"type": "function", "function": t.raw})
+            };
+            s.push_str(&crate::pyjson::dumps(&wrapped));
+            s.push('\n');
+        }
+    }
+    s.push_str("<|im_end|>\n");
+    s
+}
+
+pub(super) fn plan(
+    case: &Case,
+    reference: Option<&FunctionCall>,
+    opts: &PlanOptions,
+) -> Result<PromptPlan, PlanError> {
+    let prefix = prefix(case);
+    let shared = format!(
+        "{prefix}<|im_start|>user\nenvironment: {}\nhistory: [{}]\n\n{}<|im_end|>\n<|im_start|>assistant\n",
+        crate::pyjson::dumps(&case.environment),
+        history_string(case),
+        case.query
+    );
+    let names = head_names(opts.content_head, case.max_arity());
+    let all_stops: Vec<String> = {
+        let mut s = vec![NULL.to_string()];
+        s.extend(head_names(true, MAX_ARG_HEADS).iter().map(|h| format!("</{h}>")));
+        s.push(IM_END.to_string());
+        s
+    };
+    let ref_args: Option<Vec<Option<&Value>>> = reference.map(|r| {
+        let tool = case.tool(&r.name);
+        (0..MAX_ARG_HEADS)
+            .map(|k| {
+                tool.and_then(|t| t.params.get(k))
+                    .and_then(|p| r.arguments.get(&p.name))
+            })
+            .collect()
+    });
+    let heads = names
+        .iter()
+        .map(|name| {
+            let reference = match (name.as_str(), reference, &ref_args) {
+                ("content", _, _) => None, // no gold exists for free text
+                ("function", Some(r), _) => Some(format!("{}</function>", r.name)),
+                (arg, Some(_), Some(args)) => {
+                    let k: usize = arg[3..].parse().expect("arg heads are argN");
+                    Some(match args[k - 1] {
+                        Some(v) => format!("{}</{arg}>", value_text(v)),
+                        None => NULL.to_string(),
+                    })
+                }
+                _ => None,
+            };
+            HeadSpec {
+                name: name.clone(),
+                prompt: format!("{shared}<{name}>"),
+                stops: all_stops.clone(),
+                reference,
+            }
+        })
+        .collect();
+    Ok(PromptPlan { prefix, heads })
+}
+
+fn is_null(s: &str) -> bool {
+    matches!(s, "" | NULL | "null" | "None")
+}
+
+/// Heads → call, as the reproduction defines it: function head stripped (empty, `<|null|>` or
+/// `None` → no call); `argK` → the K-th property of the chosen tool; heads past its arity
+/// ignored; empty/`<|null|>`/`null`/`None` → omitted; else JSON if it parses, else the string.
+/// An unknown function keeps its arguments keyed `arg1`…`arg6`.
+pub fn decode_heads(case: &Case, heads: &[(String, String)]) -> Option<FunctionCall> {
+    let get = |h: &str| {
+        heads
+            .iter()
+            .find(|(n, _)| n == h)
+            .map(|(_, t)| t.trim())
+    };
+    let name = get("function").unwrap_or("");
+    if matches!(name, "" | NULL | "None") {
+        return None;
+    }
+    let tool = case.tool(name);
+    let mut arguments = Map::new();
+    for k in 1..=MAX_ARG_HEADS {
+        let key = match tool {
+            Some(t) => match t.params.get(k - 1) {
+                Some(p) => p.name.clone(),
+                None => break,
+            },
+            None => format!("arg{k}"),
+        };
+        let Some(raw) = get(&format!("arg{k}")) else {
+            continue;
+        };
+        if is_null(raw) {
+            continue;
+        }
+        let value = serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::String(raw.into()));
+        arguments.insert(key, value);
+    }
+    Some(FunctionCall {
+        name: name.to_string(),
+        arguments,
+    })
+}
+
+pub(super) fn parse(case: &Case, heads: &[(String, String)]) -> Parsed {
+    Parsed {
+        call: decode_heads(case, heads),
+        error: None,
+    }
+}

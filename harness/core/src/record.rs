@@ -1,0 +1,298 @@
+//! Everything fcbench stores, as plain serde structs: one schema for every output format.
+//! A run directory holds `manifest.json`, `calls.jsonl` (one [`CallRecord`] per line, flushed
+//! per call) and `summary.json` ([`RunSummary`]).
+
+use crate::backend::BackendInfo;
+use crate::markers::MarkerMap;
+use crate::protocol::Protocol;
+use crate::scenario::FunctionCall;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Version of the record schema; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DecodeMode {
+    /// Greedy decoding until the stops.
+    Free,
+    /// Real forward passes, but the reference token is appended instead of the argmax.
+    Forced,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheRegime {
+    /// KV cleared before each call: the whole prompt is prefilled inside the timing.
+    Cold,
+    /// The identical prompt was primed untimed first; only the heads' tags are prefilled.
+    Warm,
+    /// The system+tools prefix is prefilled once per tool set; each call prefills its suffix.
+    Prefix,
+}
+
+macro_rules! display_via_serde {
+    ($($t:ty),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let v = serde_json::to_value(self).map_err(|_| fmt::Error)?;
+                f.write_str(v.as_str().ok_or(fmt::Error)?)
+            }
+        }
+        impl std::str::FromStr for $t {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                serde_json::from_value(serde_json::Value::String(s.to_string()))
+                    .map_err(|_| format!("unknown {} `{s}`", stringify!($t)))
+            }
+        }
+    )*};
+}
+display_via_serde!(DecodeMode, CacheRegime, StopReason);
+
+/// Why a head stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// `<|null|>`: the argument is not needed.
+    Null,
+    /// A closing tag or the protocol's end-of-call marker.
+    Marker,
+    /// End of turn / EOS.
+    EndOfTurn,
+    /// The per-head token cap.
+    Length,
+    /// Forced mode ran out of reference tokens without meeting a stop.
+    ReferenceEnd,
+}
+
+/// One head of one call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadRecord {
+    pub name: String,
+    /// Decoded text, special tokens visible, the stop marker removed.
+    pub text: String,
+    /// Tokens decoded by this head (the stop marker's tokens included).
+    pub tokens: usize,
+    pub stop: StopReason,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_marker: Option<String>,
+    /// Tokens of the head's own prompt tail (its tag) prefilled after the shared prompt.
+    #[serde(default)]
+    pub tail_tokens: usize,
+    /// Forced mode: steps where the model's argmax equalled the reference token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub argmax_agreed: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallStatus {
+    Ok,
+    Failed,
+    /// Excluded before running (e.g. a tool wider than the six argument heads); counted.
+    Filtered,
+}
+
+/// One timed call (or one failed/filtered case), as appended to `calls.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub case_id: String,
+    pub dataset: String,
+    /// Arm label, e.g. `llama·gemma3-270m·simpletool`.
+    pub arm: String,
+    pub protocol: Protocol,
+    pub mode: DecodeMode,
+    pub regime: CacheRegime,
+    /// Repetition index (0-based) of this case for this arm.
+    pub repeat: u32,
+    pub status: CallStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Tokens of the longest head prompt (shared prompt + its tail).
+    pub prompt_tokens: usize,
+    /// Shared-prompt tokens already in the KV cache when timing started.
+    pub cached_tokens: usize,
+    /// Tokens prefilled inside the timing (shared suffix + all head tails).
+    pub prefilled_tokens: usize,
+    pub heads: Vec<HeadRecord>,
+    /// Prefill of the uncached shared prompt, the fork and the heads' tags.
+    pub prefill_ms: f64,
+    /// All decode steps after the prefill.
+    pub decode_ms: f64,
+    /// From token ids ready to every head stopped.
+    pub e2e_ms: f64,
+    /// Time spent inside the engine (prefill + steps); `e2e_ms - engine_ms` is fcbench's own
+    /// overhead (argmax, stop matching, bookkeeping).
+    pub engine_ms: f64,
+    /// Wall time of each decode step, and how many sequences it carried.
+    pub step_ms: Vec<f64>,
+    pub step_batch: Vec<usize>,
+    /// Σ head tokens / (heads × longest head tokens).
+    pub slot_utilisation: f64,
+    /// Forced mode: tokens the reference output cost (all heads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_tokens: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parsed: Option<FunctionCall>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parse_error: Option<String>,
+}
+
+impl CallRecord {
+    pub fn decoded_tokens(&self) -> usize {
+        self.heads.iter().map(|h| h.tokens).sum()
+    }
+}
+
+/// One arm = backend × model × protocol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArmInfo {
+    pub label: String,
+    pub backend: String,
+    /// Model name as given (`gemma3-270m`, or a path).
+    pub model: String,
+    pub protocol: Protocol,
+    pub backend_info: BackendInfo,
+    pub markers: MarkerMap,
+}
+
+/// Machine facts stamped on every run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineInfo {
+    pub hostname: String,
+    pub os: String,
+    pub cpu_model: String,
+    pub cpu_cores: usize,
+    pub memory_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioInfo {
+    pub name: String,
+    /// Files the cases came from, each with its SHA-256.
+    pub files: Vec<FileDigest>,
+    pub cases: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileDigest {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// Settings that shape every number of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    pub mode: DecodeMode,
+    pub regime: CacheRegime,
+    pub threads: usize,
+    pub repeat: u32,
+    pub warmup: u32,
+    pub limit: Option<usize>,
+    pub seed: u64,
+    pub max_head_tokens: usize,
+    pub content_head: bool,
+    pub map_markers: bool,
+    pub baseline_arm: Option<String>,
+}
+
+/// `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema: u32,
+    pub fcbench_version: String,
+    pub git_commit: Option<String>,
+    pub started_at: String,
+    pub machine: MachineInfo,
+    pub settings: RunSettings,
+    pub scenario: ScenarioInfo,
+    pub arms: Vec<ArmInfo>,
+    /// SHA-256 of each protocol's prompt templates (rendered for a fixed probe case).
+    pub prompt_template_sha256: std::collections::BTreeMap<String, String>,
+    /// The full command line.
+    pub args: Vec<String>,
+}
+
+/// Distribution of one latency measure, in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Distribution {
+    pub n: usize,
+    pub mean: f64,
+    pub stddev: f64,
+    pub min: f64,
+    pub max: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+/// A ratio with its bootstrap 95% interval.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RatioEstimate {
+    /// Median of per-case ratios.
+    pub median: f64,
+    /// Geometric mean of per-case ratios.
+    pub geomean: f64,
+    pub ci95_low: f64,
+    pub ci95_high: f64,
+    /// Cases paired.
+    pub n: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ArmSummary {
+    pub arm: String,
+    pub protocol: Option<Protocol>,
+    pub calls_ok: usize,
+    pub calls_failed: usize,
+    pub cases_filtered: usize,
+    pub e2e: Distribution,
+    pub prefill: Distribution,
+    pub decode: Distribution,
+    /// Serial rate: 1000 / mean e2e ms.
+    pub hz: f64,
+    /// 1000 / P50 e2e ms.
+    pub p50_hz: f64,
+    /// Decoded tokens per second of decode time (all heads).
+    pub decode_tokens_per_s: f64,
+    pub mean_prefilled_tokens: f64,
+    pub mean_decoded_tokens: f64,
+    /// Mean over calls of the longest head's tokens (what latency follows under parallel heads).
+    pub mean_longest_head_tokens: f64,
+    pub mean_heads: f64,
+    pub capped_heads: usize,
+    pub mean_slot_utilisation: f64,
+    /// Mean harness overhead per call (e2e − engine time) and its share of e2e.
+    pub overhead_ms: f64,
+    pub overhead_share: f64,
+    /// Forced mode: share of steps where argmax agreed with the reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub argmax_agreement: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_reference_tokens: Option<f64>,
+    /// Speed-up over the baseline arm (baseline e2e / this arm's e2e, paired by case).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speedup_vs_baseline: Option<RatioEstimate>,
+    /// Calls whose output parsed into a call.
+    pub parsed_calls: usize,
+}
+
+/// `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub schema: u32,
+    /// False while the run is going on, or when it was interrupted.
+    pub complete: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
+    pub updated_at: String,
+    pub mode: DecodeMode,
+    pub regime: CacheRegime,
+    pub baseline_arm: Option<String>,
+    pub cases_total: usize,
+    pub cases_done: usize,
+    pub arms: Vec<ArmSummary>,
+}

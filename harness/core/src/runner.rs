@@ -1,0 +1,309 @@
+//! The benchmark loop: arms interleaved case by case (A B A B …) so that ratios hold when the
+//! machine's speed drifts, warm-up calls untimed, every call recorded (failed and filtered
+//! cases included), results flushed as they come and `summary.json` kept current.
+
+use crate::backend::{BackendError, TokenBackend};
+use crate::decode::{prepare, slot_utilisation, DecodeOptions, Decoder};
+use crate::markers::MarkerMap;
+use crate::protocol::{PlanError, PlanOptions, Protocol};
+use crate::record::{
+    ArmInfo, CallRecord, CallStatus, DecodeMode, Manifest, RunSettings, RunSummary, SCHEMA_VERSION,
+};
+use crate::rundir::{RunDir, RunDirError};
+use crate::scenario::Case;
+use crate::summary::summarise;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// One arm ready to run: its own backend session (own KV cache) and protocol.
+pub struct Arm<'a> {
+    pub info: ArmInfo,
+    pub decoder: Decoder<'a>,
+}
+
+impl<'a> Arm<'a> {
+    /// Open an arm on a backend session; markers are mapped to spare tokens only in forced
+    /// mode with `map_markers`.
+    pub fn new(
+        label: String,
+        backend_name: &str,
+        model: &str,
+        protocol: Protocol,
+        backend: &'a mut dyn TokenBackend,
+        settings: &RunSettings,
+    ) -> Arm<'a> {
+        let map = settings.map_markers && settings.mode == DecodeMode::Forced;
+        let markers = MarkerMap::build(&*backend, &protocol.markers(), map);
+        let info = ArmInfo {
+            label,
+            backend: backend_name.into(),
+            model: model.into(),
+            protocol,
+            backend_info: backend.info().clone(),
+            markers: markers.clone(),
+        };
+        Arm {
+            info,
+            decoder: Decoder::new(backend, markers),
+        }
+    }
+}
+
+/// What the runner tells its observer (the CLI's progress bar, the TUI) as it goes.
+#[derive(Debug, Clone)]
+pub enum RunEvent {
+    Started { cases: usize, arms: Vec<String> },
+    CaseStarted { index: usize, case_id: String, query: String },
+    Call(Box<CallRecord>),
+    Warning(String),
+    Summary(Box<RunSummary>),
+    Finished { interrupted: bool },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    RunDir(#[from] RunDirError),
+    #[error("every call failed; first error: {0}")]
+    AllFailed(String),
+}
+
+pub struct Runner<'a, 'o> {
+    pub arms: Vec<Arm<'a>>,
+    pub cases: Vec<Case>,
+    pub settings: RunSettings,
+    pub manifest: Manifest,
+    pub stop: Arc<AtomicBool>,
+    pub observer: &'o mut dyn FnMut(RunEvent),
+}
+
+impl Runner<'_, '_> {
+    pub fn run(mut self, dir: &mut RunDir) -> Result<RunSummary, RunError> {
+        dir.write_manifest(&self.manifest)?;
+        let arm_labels: Vec<String> = self.arms.iter().map(|a| a.info.label.clone()).collect();
+        (self.observer)(RunEvent::Started {
+            cases: self.cases.len(),
+            arms: arm_labels.clone(),
+        });
+        let opts_for = |p: Protocol, s: &RunSettings| DecodeOptions {
+            mode: s.mode,
+            regime: s.regime,
+            max_head_tokens: s.max_head_tokens,
+            parallel: p.parallel(),
+        };
+        let plan_opts = PlanOptions {
+            content_head: self.settings.content_head,
+        };
+        // Warm-up: untimed calls on the first runnable case, every arm.
+        if let Some(case) = self.cases.iter().find(|c| !c.exceeds_arg_heads()) {
+            for arm in &mut self.arms {
+                for _ in 0..self.settings.warmup {
+                    if self.stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let p = arm.info.protocol;
+                    if let Err(e) = one_call(arm, case, &plan_opts, &opts_for(p, &self.settings)) {
+                        (self.observer)(RunEvent::Warning(format!(
+                            "warm-up of {} on {}: {e}",
+                            arm.info.label, case.id
+                        )));
+                    }
+                }
+            }
+        }
+        let mut records: Vec<CallRecord> = Vec::new();
+        let mut interrupted = false;
+        let mut cases_done = 0;
+        'cases: for (index, case) in self.cases.iter().enumerate() {
+            (self.observer)(RunEvent::CaseStarted {
+                index,
+                case_id: case.id.clone(),
+                query: case.query.clone(),
+            });
+            for repeat in 0..self.settings.repeat.max(1) {
+                for arm in &mut self.arms {
+                    if self.stop.load(Ordering::Relaxed) {
+                        interrupted = true;
+                        break 'cases;
+                    }
+                    if repeat > 0 && case.exceeds_arg_heads() {
+                        continue; // a filtered case is recorded once per arm
+                    }
+                    let p = arm.info.protocol;
+                    let rec = match one_call(arm, case, &plan_opts, &opts_for(p, &self.settings)) {
+                        Ok(mut r) => {
+                            r.repeat = repeat;
+                            r
+                        }
+                        Err(CallError::Plan(e)) => {
+                            failed(arm, case, repeat, &self.settings, CallStatus::Filtered, e.to_string())
+                        }
+                        Err(CallError::Backend(e)) => {
+                            failed(arm, case, repeat, &self.settings, CallStatus::Failed, e.to_string())
+                        }
+                    };
+                    dir.append_call(&rec)?;
+                    (self.observer)(RunEvent::Call(Box::new(rec.clone())));
+                    records.push(rec);
+                }
+            }
+            cases_done = index + 1;
+            let s = self.summary(&records, &arm_labels, cases_done, None);
+            dir.write_summary(&s)?;
+            (self.observer)(RunEvent::Summary(Box::new(s)));
+        }
+        let why = interrupted.then(|| "interrupted (Ctrl-C or stop request)".to_string());
+        let summary = self.summary(&records, &arm_labels, cases_done, why);
+        dir.write_summary(&summary)?;
+        (self.observer)(RunEvent::Summary(Box::new(summary.clone())));
+        (self.observer)(RunEvent::Finished { interrupted });
+        let ran: Vec<&CallRecord> = records
+            .iter()
+            .filter(|r| r.status != CallStatus::Filtered)
+            .collect();
+        if !ran.is_empty() && ran.iter().all(|r| r.status == CallStatus::Failed) {
+            return Err(RunError::AllFailed(
+                ran[0].error.clone().unwrap_or_default(),
+            ));
+        }
+        Ok(summary)
+    }
+
+    fn summary(
+        &self,
+        records: &[CallRecord],
+        arms: &[String],
+        cases_done: usize,
+        interrupted: Option<String>,
+    ) -> RunSummary {
+        RunSummary {
+            schema: SCHEMA_VERSION,
+            complete: interrupted.is_none() && cases_done == self.cases.len(),
+            interrupted,
+            updated_at: chrono::Utc::now().to_rfc3339(),
+            mode: self.settings.mode,
+            regime: self.settings.regime,
+            baseline_arm: self.settings.baseline_arm.clone(),
+            cases_total: self.cases.len(),
+            cases_done,
+            arms: summarise(records, arms, self.settings.baseline_arm.as_deref()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CallError {
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// Plan, tokenize (untimed), decode (timed), parse (untimed).
+fn one_call(
+    arm: &mut Arm,
+    case: &Case,
+    plan_opts: &PlanOptions,
+    opts: &DecodeOptions,
+) -> Result<CallRecord, CallError> {
+    let protocol = arm.info.protocol;
+    let plan = protocol.plan(case, plan_opts)?;
+    if opts.mode == DecodeMode::Forced && case.reference_call().is_none() {
+        return Err(CallError::Backend(BackendError::Other(
+            "forced mode needs a gold call, and this case has none".into(),
+        )));
+    }
+    let prepared = prepare(arm.decoder.backend(), arm.decoder.markers(), &plan, opts.mode)?;
+    let out = arm.decoder.run(&prepared, opts)?;
+    let texts: Vec<(String, String)> = out
+        .heads
+        .iter()
+        .map(|h| (h.name.clone(), h.text.clone()))
+        .collect();
+    let parsed = protocol.parse(case, &texts);
+    Ok(CallRecord {
+        case_id: case.id.clone(),
+        dataset: case.dataset.clone(),
+        arm: arm.info.label.clone(),
+        protocol,
+        mode: opts.mode,
+        regime: opts.regime,
+        repeat: 0,
+        status: CallStatus::Ok,
+        error: None,
+        prompt_tokens: prepared.prompt_tokens(),
+        cached_tokens: out.cached_tokens,
+        prefilled_tokens: out.prefilled_tokens,
+        slot_utilisation: slot_utilisation(&out.heads),
+        heads: out.heads,
+        prefill_ms: out.prefill_ms,
+        decode_ms: out.decode_ms,
+        e2e_ms: out.e2e_ms,
+        engine_ms: out.engine_ms,
+        step_ms: out.step_ms,
+        step_batch: out.step_batch,
+        reference_tokens: out.reference_tokens,
+        parsed: parsed.call,
+        parse_error: parsed.error,
+    })
+}
+
+fn failed(
+    arm: &Arm,
+    case: &Case,
+    repeat: u32,
+    s: &RunSettings,
+    status: CallStatus,
+    error: String,
+) -> CallRecord {
+    CallRecord {
+        case_id: case.id.clone(),
+        dataset: case.dataset.clone(),
+        arm: arm.info.label.clone(),
+        protocol: arm.info.protocol,
+        mode: s.mode,
+        regime: s.regime,
+        repeat,
+        status,
+        error: Some(error),
+        prompt_tokens: 0,
+        cached_tokens: 0,
+        prefilled_tokens: 0,
+        heads: Vec::new(),
+        prefill_ms: 0.0,
+        decode_ms: 0.0,
+        e2e_ms: 0.0,
+        engine_ms: 0.0,
+        step_ms: Vec::new(),
+        step_batch: Vec::new(),
+        slot_utilisation: 0.0,
+        reference_tokens: None,
+        parsed: None,
+        parse_error: None,
+    }
+}
+
+/// SHA-256 of each protocol's rendered prompts for a fixed probe case: changes whenever a
+/// template changes, so runs with different prompts are never compared unknowingly.
+pub fn prompt_template_hashes(protocols: &[Protocol]) -> std::collections::BTreeMap<String, String> {
+    let probe: Case = serde_json::from_value(serde_json::json!({
+        "id": "probe", "dataset": "probe", "query": "Q", "environment": ["E"],
+        "history": [{"name": "t", "arguments": {"a": 1}}], "has_history": true,
+        "tools": [crate::scenario::Tool::from_json(&serde_json::json!({"name": "t",
+            "description": "D", "parameters": {"type": "dict",
+            "properties": {"a": {"type": "integer", "description": "A"}}, "required": ["a"]}}))
+            .expect("probe tool")],
+        "gold": [{"name": "t", "params": {"a": [1]}}]
+    }))
+    .expect("probe case");
+    protocols
+        .iter()
+        .map(|p| {
+            let plan = p
+                .plan(&probe, &PlanOptions { content_head: true })
+                .expect("probe plan");
+            let text = serde_json::to_string(&plan).expect("plans serialise");
+            (p.name().to_string(), crate::machine::sha256_hex(text.as_bytes()))
+        })
+        .collect()
+}

@@ -1,0 +1,161 @@
+//! A scripted engine for unit tests: a byte-level "tokenizer" and logits that follow a script.
+//! It never stands in for a real backend in a user-facing path.
+
+use crate::backend::{BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId};
+use std::collections::BTreeMap;
+
+/// Tokens: 0..256 are bytes; 256.. are the special strings in `specials`.
+pub struct Scripted {
+    pub info: BackendInfo,
+    pub specials: Vec<String>,
+    /// What each sequence must output next, by sequence: the script is the text that the
+    /// sequence's prompt tail selects (keyed by the last prompt byte sequence's suffix).
+    pub answers: Vec<(String, String)>,
+    seqs: BTreeMap<SeqId, Vec<TokenId>>,
+    rows: Vec<Vec<f32>>,
+    pub steps: Vec<usize>,
+    pub prefilled: usize,
+}
+
+impl Scripted {
+    pub fn new(specials: &[&str], answers: &[(&str, &str)]) -> Self {
+        Scripted {
+            info: BackendInfo {
+                name: "scripted".into(),
+                version: "test".into(),
+                build: String::new(),
+                model_path: String::new(),
+                model_sha256: String::new(),
+                model_bytes: 0,
+                architecture: "test".into(),
+                quantization: "none".into(),
+                parameters: 0,
+                context_size: 8192,
+                max_sequences: 16,
+                threads: 1,
+            },
+            specials: specials.iter().map(|s| s.to_string()).collect(),
+            answers: answers.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            seqs: BTreeMap::new(),
+            rows: Vec::new(),
+            steps: Vec::new(),
+            prefilled: 0,
+        }
+    }
+
+    fn text(&self, toks: &[TokenId]) -> String {
+        let mut b = Vec::new();
+        for &t in toks {
+            b.extend(self.token_bytes(t));
+        }
+        String::from_utf8_lossy(&b).into_owned()
+    }
+
+    /// Next token of `seq`: continue the answer whose key the sequence's text contains.
+    fn next(&self, seq: SeqId) -> TokenId {
+        let text = self.text(&self.seqs[&seq]);
+        for (key, answer) in &self.answers {
+            if let Some(i) = text.rfind(key.as_str()) {
+                let produced = &text[i + key.len()..];
+                let full = self.tokenize(answer, false).unwrap();
+                let done = self.tokenize(produced, false).unwrap().len();
+                return full.get(done).copied().unwrap_or(0);
+            }
+        }
+        b'?' as TokenId
+    }
+
+    fn row_for(&self, tok: TokenId) -> Vec<f32> {
+        let mut r = vec![0.0; self.vocab_size()];
+        r[tok as usize] = 1.0;
+        r
+    }
+}
+
+impl TokenBackend for Scripted {
+    fn info(&self) -> &BackendInfo {
+        &self.info
+    }
+    fn tokenize(&self, text: &str, _add_bos: bool) -> Result<Vec<TokenId>, BackendError> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        'outer: while !rest.is_empty() {
+            for (i, s) in self.specials.iter().enumerate() {
+                if let Some(r) = rest.strip_prefix(s.as_str()) {
+                    out.push(256 + i as TokenId);
+                    rest = r;
+                    continue 'outer;
+                }
+            }
+            let c = rest.as_bytes()[0];
+            out.push(c as TokenId);
+            rest = &rest[1..];
+        }
+        Ok(out)
+    }
+    fn token_bytes(&self, t: TokenId) -> Vec<u8> {
+        if t < 256 {
+            vec![t as u8]
+        } else {
+            self.specials[(t - 256) as usize].as_bytes().to_vec()
+        }
+    }
+    fn single_token(&self, text: &str) -> Option<TokenId> {
+        self.specials
+            .iter()
+            .position(|s| s == text)
+            .map(|i| 256 + i as TokenId)
+    }
+    fn is_end_of_generation(&self, _t: TokenId) -> bool {
+        false
+    }
+    fn spare_tokens(&self) -> Vec<TokenId> {
+        Vec::new()
+    }
+    fn vocab_size(&self) -> usize {
+        256 + self.specials.len()
+    }
+    fn prefill(&mut self, seq: SeqId, start: u32, tokens: &[TokenId]) -> Result<(), BackendError> {
+        let s = self.seqs.entry(seq).or_default();
+        assert_eq!(s.len(), start as usize, "prefill must continue the sequence");
+        s.extend_from_slice(tokens);
+        self.prefilled += tokens.len();
+        let next = self.next(seq);
+        self.rows = vec![self.row_for(next)];
+        Ok(())
+    }
+    fn fork(&mut self, src: SeqId, dst: SeqId, len: u32) -> Result<(), BackendError> {
+        let v = self.seqs.get(&src).cloned().unwrap_or_default();
+        self.seqs.insert(dst, v[..len as usize].to_vec());
+        Ok(())
+    }
+    fn step(&mut self, batch: &[BatchEntry]) -> Result<(), BackendError> {
+        let mut last: BTreeMap<SeqId, usize> = BTreeMap::new();
+        for (i, e) in batch.iter().enumerate() {
+            let s = self.seqs.entry(e.seq).or_default();
+            assert_eq!(s.len(), e.pos as usize, "positions must be contiguous");
+            s.push(e.token);
+            last.insert(e.seq, i);
+        }
+        self.steps.push(batch.len());
+        self.rows = batch.iter().map(|e| self.row_for(self.next(e.seq))).collect();
+        Ok(())
+    }
+    fn logits(&self, row: usize) -> &[f32] {
+        &self.rows[row]
+    }
+    fn truncate(&mut self, seq: SeqId, from: u32) -> Result<(), BackendError> {
+        if let Some(s) = self.seqs.get_mut(&seq) {
+            s.truncate(from as usize);
+        }
+        Ok(())
+    }
+    fn clear(&mut self, seq: Option<SeqId>) {
+        match seq {
+            Some(s) => {
+                self.seqs.remove(&s);
+            }
+            None => self.seqs.clear(),
+        }
+    }
+}
