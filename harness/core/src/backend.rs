@@ -12,13 +12,15 @@ pub type TokenId = i32;
 /// A KV-cache sequence id. Sequence 0 holds the shared prompt; heads use 1..=N.
 pub type SeqId = i32;
 
-/// One row of a decode step: append `token` at `pos` to sequence `seq`. Every entry yields one
-/// logits row, read back with [`TokenBackend::logits`] by the entry's index in the batch.
+/// One row of a decode step: append `token` at `pos` to sequence `seq`. Entries with `logits`
+/// yield one logits row each, read back with [`TokenBackend::logits`] in batch order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchEntry {
     pub seq: SeqId,
     pub pos: u32,
     pub token: TokenId,
+    /// Compute the output distribution after this token (costs an output projection).
+    pub logits: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,16 +92,21 @@ pub trait TokenBackend {
 
     /// Run `tokens` through the model into `seq`, starting at `start_pos`. Afterwards
     /// `logits(0)` is the distribution after the last token.
-    fn prefill(&mut self, seq: SeqId, start_pos: u32, tokens: &[TokenId])
-        -> Result<(), BackendError>;
+    fn prefill(
+        &mut self,
+        seq: SeqId,
+        start_pos: u32,
+        tokens: &[TokenId],
+    ) -> Result<(), BackendError>;
 
     /// Make positions `0..len` of `src` visible to `dst` too (shared prefix; no recomputation).
     fn fork(&mut self, src: SeqId, dst: SeqId, len: u32) -> Result<(), BackendError>;
 
-    /// One forward pass over a batch of (sequence, position, token) entries, one logits row each.
+    /// One forward pass over a batch of (sequence, position, token) entries.
     fn step(&mut self, batch: &[BatchEntry]) -> Result<(), BackendError>;
 
-    /// Logits row `row` of the last `prefill` (row 0) or `step` (row = entry index).
+    /// The `row`-th logits row of the last `prefill` (row 0) or `step` (rows counted over the
+    /// entries that asked for logits, in batch order).
     fn logits(&self, row: usize) -> &[f32];
 
     /// Drop positions `from_pos..` of `seq` (used to keep a cached prefix and drop the rest).

@@ -58,8 +58,14 @@ pub fn prepare(
         .iter()
         .map(|h| markers.tokenize(backend, &h.prompt, true))
         .collect::<Result<_, _>>()?;
-    let first = full.first().ok_or_else(|| BackendError::Other("plan has no heads".into()))?;
-    let mut shared_len = full.iter().map(|f| common_prefix(first, f)).min().unwrap_or(0);
+    let first = full
+        .first()
+        .ok_or_else(|| BackendError::Other("plan has no heads".into()))?;
+    let mut shared_len = full
+        .iter()
+        .map(|f| common_prefix(first, f))
+        .min()
+        .unwrap_or(0);
     let shortest = full.iter().map(Vec::len).min().unwrap_or(0);
     if shortest == 0 {
         return Err(BackendError::Tokenize("empty head prompt".into()));
@@ -214,8 +220,26 @@ impl<'b> Decoder<'b> {
     }
 
     /// Run one call under the regime's cache policy and time it.
-    pub fn run(&mut self, call: &PreparedCall, opts: &DecodeOptions) -> Result<CallOutcome, BackendError> {
+    pub fn run(
+        &mut self,
+        call: &PreparedCall,
+        opts: &DecodeOptions,
+    ) -> Result<CallOutcome, BackendError> {
         self.check_fits(call, opts.max_head_tokens)?;
+        let result = self.run_checked(call, opts);
+        if result.is_err() {
+            // Whatever the engine holds after a failure is unknown: start the next call clean.
+            self.backend.clear(None);
+            self.cached.clear();
+        }
+        result
+    }
+
+    fn run_checked(
+        &mut self,
+        call: &PreparedCall,
+        opts: &DecodeOptions,
+    ) -> Result<CallOutcome, BackendError> {
         // Untimed: heads from the previous call go; sequence 0 keeps what the regime allows.
         for h in 0..call.heads.len() {
             self.backend.clear(Some(h as SeqId + 1));
@@ -241,6 +265,7 @@ impl<'b> Decoder<'b> {
             engine += ms(t);
             out.prefilled_tokens += call.shared.len() - reuse;
         }
+
         let shared_len = call.shared.len() as u32;
         let mut heads: Vec<LiveHead> = call
             .heads
@@ -280,6 +305,8 @@ impl<'b> Decoder<'b> {
         }
         out.e2e_ms = ms(start);
         // ---- timed until here ----
+        self.cached.clear();
+        self.cached.extend_from_slice(&call.shared);
         out.decode_ms = out.e2e_ms - out.prefill_ms;
         out.engine_ms = engine;
         out.prefilled_tokens += heads.iter().map(|h| h.spec.tail.len()).sum::<usize>();
@@ -320,22 +347,23 @@ impl<'b> Decoder<'b> {
     /// tail yields that head's first output distribution.
     fn prefill_tails(&mut self, heads: &mut [LiveHead]) -> Result<(), BackendError> {
         let mut batch = Vec::new();
-        let mut rows = Vec::new();
-        for (i, h) in heads.iter_mut().enumerate() {
-            for &tok in &h.spec.tail {
+        for h in heads.iter_mut() {
+            let n = h.spec.tail.len();
+            for (k, &tok) in h.spec.tail.iter().enumerate() {
                 batch.push(BatchEntry {
                     seq: h.seq,
                     pos: h.pos,
                     token: tok,
+                    logits: k + 1 == n,
                 });
                 h.pos += 1;
             }
-            rows.push((i, batch.len() - 1));
         }
         self.backend.step(&batch)?;
-        for (i, row) in rows {
-            let tok = self.choose(&heads[i], row);
-            self.emit(&mut heads[i], tok, row);
+        // One logits row per head (its tail's last token), in head order.
+        for (row, h) in heads.iter_mut().enumerate() {
+            let tok = self.choose(h, row);
+            self.emit(h, tok, row);
         }
         Ok(())
     }
@@ -351,7 +379,9 @@ impl<'b> Decoder<'b> {
             self.check_stop(h, opts.max_head_tokens);
         }
         loop {
-            let live: Vec<usize> = (0..heads.len()).filter(|&i| heads[i].stop.is_none()).collect();
+            let live: Vec<usize> = (0..heads.len())
+                .filter(|&i| heads[i].stop.is_none())
+                .collect();
             if live.is_empty() {
                 return Ok(());
             }
@@ -361,6 +391,7 @@ impl<'b> Decoder<'b> {
                     seq: heads[i].seq,
                     pos: heads[i].pos,
                     token: heads[i].last,
+                    logits: true,
                 })
                 .collect();
             let t = Instant::now();
@@ -403,7 +434,12 @@ impl<'b> Decoder<'b> {
         if h.stop.is_some() || h.tokens.is_empty() {
             return;
         }
-        if let Some(m) = h.spec.stops.iter().find(|s| h.bytes.ends_with(s.as_bytes())) {
+        if let Some(m) = h
+            .spec
+            .stops
+            .iter()
+            .find(|s| h.bytes.ends_with(s.as_bytes()))
+        {
             let reason = if m == crate::protocol::NULL_MARKER {
                 StopReason::Null
             } else if m == "<|im_end|>" || m == "<end_of_turn>" {

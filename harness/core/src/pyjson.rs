@@ -9,14 +9,22 @@ use std::io;
 struct PythonFormatter;
 
 impl Formatter for PythonFormatter {
-    fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         if first {
             Ok(())
         } else {
             w.write_all(b", ")
         }
     }
-    fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         if first {
             Ok(())
         } else {
@@ -46,6 +54,9 @@ mod tests {
     #[test]
     fn matches_python_separators_and_keeps_unicode() {
         let v = json!({"a": [1, 2.5, "é"], "b": {"c": null, "d": true}});
-        assert_eq!(dumps(&v), r#"{"a": [1, 2.5, "é"], "b": {"c": null, "d": true}}"#);
+        assert_eq!(
+            dumps(&v),
+            r#"{"a": [1, 2.5, "é"], "b": {"c": null, "d": true}}"#
+        );
     }
 }

@@ -138,6 +138,69 @@ pub struct CallRecord {
     pub parsed: Option<FunctionCall>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parse_error: Option<String>,
+    /// Scores of the parsed call against the case's gold (absent when the case has no valid
+    /// gold, or the call failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// Server-reported latency for call-level backends that give one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_reported_ms: Option<f64>,
+}
+
+/// One call judged by both scorers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub strict: bool,
+    pub strict_function: bool,
+    pub legacy: bool,
+    pub legacy_function: bool,
+}
+
+/// Correct counts over one group of rows (a dataset, a category, or all).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GroupAccuracy {
+    pub group: String,
+    /// Rows in the input.
+    pub input: usize,
+    /// Excluded by the six-argument capacity filter.
+    pub filtered: usize,
+    /// Excluded for missing or invalid gold.
+    pub invalid_gold: usize,
+    /// Rows scored (the denominator).
+    pub scored: usize,
+    pub strict: usize,
+    pub strict_function: usize,
+    pub legacy: usize,
+    pub legacy_function: usize,
+}
+
+impl GroupAccuracy {
+    pub fn rate(&self, correct: usize) -> f64 {
+        if self.scored == 0 {
+            f64::NAN
+        } else {
+            correct as f64 / self.scored as f64
+        }
+    }
+}
+
+/// Accuracy of one arm: pooled, per dataset and per category, and against the baseline arm.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccuracySummary {
+    pub all: GroupAccuracy,
+    pub by_dataset: Vec<GroupAccuracy>,
+    pub by_category: Vec<GroupAccuracy>,
+    /// This arm minus the baseline arm, in percentage points, on the same rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vs_baseline_pp: Option<AccuracyDelta>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct AccuracyDelta {
+    pub strict: f64,
+    pub strict_function: f64,
+    pub legacy: f64,
+    pub legacy_function: f64,
 }
 
 impl CallRecord {
@@ -278,6 +341,9 @@ pub struct ArmSummary {
     pub speedup_vs_baseline: Option<RatioEstimate>,
     /// Calls whose output parsed into a call.
     pub parsed_calls: usize,
+    /// Present when the scenario has gold calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<AccuracySummary>,
 }
 
 /// `summary.json`.

@@ -14,7 +14,11 @@ pub enum RunDirError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("{path}:{line}: {what}")]
-    Parse { path: PathBuf, line: usize, what: String },
+    Parse {
+        path: PathBuf,
+        line: usize,
+        what: String,
+    },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> RunDirError + '_ {
@@ -42,7 +46,9 @@ impl RunDir {
                 if d.exists() {
                     let empty = fs::read_dir(d).map_err(io_err(d))?.next().is_none();
                     if !empty {
-                        return Err(RunDirError::Exists { path: d.to_path_buf() });
+                        return Err(RunDirError::Exists {
+                            path: d.to_path_buf(),
+                        });
                     }
                 } else {
                     fs::create_dir_all(d).map_err(io_err(d))?;
@@ -134,7 +140,10 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, RunDirError> {
     let mpath = dir.join(MANIFEST);
     let manifest_text = read_json(MANIFEST)?.ok_or_else(|| RunDirError::Io {
         path: mpath.clone(),
-        source: io::Error::new(io::ErrorKind::NotFound, "not a run directory (no manifest.json)"),
+        source: io::Error::new(
+            io::ErrorKind::NotFound,
+            "not a run directory (no manifest.json)",
+        ),
     })?;
     let manifest = serde_json::from_str(&manifest_text).map_err(|e| RunDirError::Parse {
         path: mpath.clone(),

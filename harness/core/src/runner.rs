@@ -52,12 +52,21 @@ impl<'a> Arm<'a> {
 /// What the runner tells its observer (the CLI's progress bar, the TUI) as it goes.
 #[derive(Debug, Clone)]
 pub enum RunEvent {
-    Started { cases: usize, arms: Vec<String> },
-    CaseStarted { index: usize, case_id: String, query: String },
+    Started {
+        cases: usize,
+        arms: Vec<String>,
+    },
+    CaseStarted {
+        index: usize,
+        case_id: String,
+        query: String,
+    },
     Call(Box<CallRecord>),
     Warning(String),
     Summary(Box<RunSummary>),
-    Finished { interrupted: bool },
+    Finished {
+        interrupted: bool,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,12 +144,22 @@ impl Runner<'_, '_> {
                             r.repeat = repeat;
                             r
                         }
-                        Err(CallError::Plan(e)) => {
-                            failed(arm, case, repeat, &self.settings, CallStatus::Filtered, e.to_string())
-                        }
-                        Err(CallError::Backend(e)) => {
-                            failed(arm, case, repeat, &self.settings, CallStatus::Failed, e.to_string())
-                        }
+                        Err(CallError::Plan(e)) => failed(
+                            arm,
+                            case,
+                            repeat,
+                            &self.settings,
+                            CallStatus::Filtered,
+                            e.to_string(),
+                        ),
+                        Err(CallError::Backend(e)) => failed(
+                            arm,
+                            case,
+                            repeat,
+                            &self.settings,
+                            CallStatus::Failed,
+                            e.to_string(),
+                        ),
                     };
                     dir.append_call(&rec)?;
                     (self.observer)(RunEvent::Call(Box::new(rec.clone())));
@@ -180,7 +199,7 @@ impl Runner<'_, '_> {
             schema: SCHEMA_VERSION,
             complete: interrupted.is_none() && cases_done == self.cases.len(),
             interrupted,
-            updated_at: chrono::Utc::now().to_rfc3339(),
+            updated_at: now_rfc3339(),
             mode: self.settings.mode,
             regime: self.settings.regime,
             baseline_arm: self.settings.baseline_arm.clone(),
@@ -213,7 +232,12 @@ fn one_call(
             "forced mode needs a gold call, and this case has none".into(),
         )));
     }
-    let prepared = prepare(arm.decoder.backend(), arm.decoder.markers(), &plan, opts.mode)?;
+    let prepared = prepare(
+        arm.decoder.backend(),
+        arm.decoder.markers(),
+        &plan,
+        opts.mode,
+    )?;
     let out = arm.decoder.run(&prepared, opts)?;
     let texts: Vec<(String, String)> = out
         .heads
@@ -245,6 +269,8 @@ fn one_call(
         reference_tokens: out.reference_tokens,
         parsed: parsed.call,
         parse_error: parsed.error,
+        verdict: None,
+        engine_reported_ms: None,
     })
 }
 
@@ -280,12 +306,16 @@ fn failed(
         reference_tokens: None,
         parsed: None,
         parse_error: None,
+        verdict: None,
+        engine_reported_ms: None,
     }
 }
 
 /// SHA-256 of each protocol's rendered prompts for a fixed probe case: changes whenever a
 /// template changes, so runs with different prompts are never compared unknowingly.
-pub fn prompt_template_hashes(protocols: &[Protocol]) -> std::collections::BTreeMap<String, String> {
+pub fn prompt_template_hashes(
+    protocols: &[Protocol],
+) -> std::collections::BTreeMap<String, String> {
     let probe: Case = serde_json::from_value(serde_json::json!({
         "id": "probe", "dataset": "probe", "query": "Q", "environment": ["E"],
         "history": [{"name": "t", "arguments": {"a": 1}}], "has_history": true,
@@ -303,7 +333,22 @@ pub fn prompt_template_hashes(protocols: &[Protocol]) -> std::collections::BTree
                 .plan(&probe, &PlanOptions { content_head: true })
                 .expect("probe plan");
             let text = serde_json::to_string(&plan).expect("plans serialise");
-            (p.name().to_string(), crate::machine::sha256_hex(text.as_bytes()))
+            (
+                p.name().to_string(),
+                crate::machine::sha256_hex(text.as_bytes()),
+            )
         })
         .collect()
+}
+
+/// Shuffle the case order reproducibly.
+pub fn shuffle_cases(cases: &mut [Case], seed: u64) {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    cases.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+}
+
+/// Now, UTC, RFC 3339.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -50,9 +50,9 @@ impl Tool {
         let parameters = obj.get("parameters").cloned().unwrap_or(Value::Null);
         let mut params = Vec::new();
         if let Some(props) = parameters.get("properties") {
-            let props = props
-                .as_object()
-                .ok_or(format!("tool `{name}`: `parameters.properties` is not an object"))?;
+            let props = props.as_object().ok_or(format!(
+                "tool `{name}`: `parameters.properties` is not an object"
+            ))?;
             for (pname, p) in props {
                 params.push(Param {
                     name: pname.clone(),
@@ -216,8 +216,10 @@ mod tests {
 
     #[test]
     fn tool_keeps_property_insertion_order() {
-        let t = Tool::from_json(&json!({"name":"f","description":"d","parameters":{"type":"dict",
-            "properties":{"z":{"type":"integer"},"a":{"type":"string"}},"required":["a","z"]}}))
+        let t = Tool::from_json(
+            &json!({"name":"f","description":"d","parameters":{"type":"dict",
+            "properties":{"z":{"type":"integer"},"a":{"type":"string"}},"required":["a","z"]}}),
+        )
         .unwrap();
         let names: Vec<_> = t.params.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["z", "a"]);
@@ -227,10 +229,15 @@ mod tests {
     #[test]
     fn reference_call_skips_omittable_and_follows_tool_order() {
         let g = GoldCall::from_json(&json!({"f":{"a":["", "x"],"z":[3],"o":[""]}})).unwrap();
-        let t = Tool::from_json(&json!({"name":"f","parameters":{"properties":{"z":{},"a":{},"o":{}}}}))
-            .unwrap();
+        let t = Tool::from_json(
+            &json!({"name":"f","parameters":{"properties":{"z":{},"a":{},"o":{}}}}),
+        )
+        .unwrap();
         let c = g.reference_call(Some(&t));
-        assert_eq!(serde_json::to_string(&c.arguments).unwrap(), r#"{"z":3,"a":"x"}"#);
+        assert_eq!(
+            serde_json::to_string(&c.arguments).unwrap(),
+            r#"{"z":3,"a":"x"}"#
+        );
     }
 
     #[test]

@@ -35,7 +35,10 @@ impl Scripted {
                 threads: 1,
             },
             specials: specials.iter().map(|s| s.to_string()).collect(),
-            answers: answers.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            answers: answers
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
             seqs: BTreeMap::new(),
             rows: Vec::new(),
             steps: Vec::new(),
@@ -117,7 +120,11 @@ impl TokenBackend for Scripted {
     }
     fn prefill(&mut self, seq: SeqId, start: u32, tokens: &[TokenId]) -> Result<(), BackendError> {
         let s = self.seqs.entry(seq).or_default();
-        assert_eq!(s.len(), start as usize, "prefill must continue the sequence");
+        assert_eq!(
+            s.len(),
+            start as usize,
+            "prefill must continue the sequence"
+        );
         s.extend_from_slice(tokens);
         self.prefilled += tokens.len();
         let next = self.next(seq);
@@ -138,7 +145,11 @@ impl TokenBackend for Scripted {
             last.insert(e.seq, i);
         }
         self.steps.push(batch.len());
-        self.rows = batch.iter().map(|e| self.row_for(self.next(e.seq))).collect();
+        self.rows = batch
+            .iter()
+            .filter(|e| e.logits)
+            .map(|e| self.row_for(self.next(e.seq)))
+            .collect();
         Ok(())
     }
     fn logits(&self, row: usize) -> &[f32] {

@@ -136,7 +136,10 @@ mod tests {
     #[test]
     fn distribution_of_known_vector() {
         let d = distribution(&[4.0, 1.0, 3.0, 2.0]);
-        assert_eq!((d.n, d.min, d.max, d.mean, d.p50, d.p95), (4, 1.0, 4.0, 2.5, 2.0, 4.0));
+        assert_eq!(
+            (d.n, d.min, d.max, d.mean, d.p50, d.p95),
+            (4, 1.0, 4.0, 2.5, 2.0, 4.0)
+        );
         assert!((d.stddev - 1.290_994_448_7).abs() < 1e-9);
     }
 

@@ -16,19 +16,26 @@ pub fn summarise_arm(arm: &str, records: &[&CallRecord]) -> ArmSummary {
     let e2e = distribution(&col(|r| r.e2e_ms));
     let decode_ms: f64 = ok.iter().map(|r| r.decode_ms).sum();
     let decoded: usize = ok.iter().map(|r| r.decoded_tokens()).sum();
-    let (agreed, total) = ok.iter().flat_map(|r| &r.heads).fold((0, 0), |(a, t), h| {
-        match h.argmax_agreed {
-            Some(x) => (a + x, t + h.tokens),
-            None => (a, t),
-        }
-    });
+    let (agreed, total) =
+        ok.iter()
+            .flat_map(|r| &r.heads)
+            .fold((0, 0), |(a, t), h| match h.argmax_agreed {
+                Some(x) => (a + x, t + h.tokens),
+                None => (a, t),
+            });
     let overhead = mean(&col(|r| r.e2e_ms - r.engine_ms));
     ArmSummary {
         arm: arm.to_string(),
         protocol: records.first().map(|r| r.protocol),
         calls_ok: ok.len(),
-        calls_failed: records.iter().filter(|r| r.status == CallStatus::Failed).count(),
-        cases_filtered: records.iter().filter(|r| r.status == CallStatus::Filtered).count(),
+        calls_failed: records
+            .iter()
+            .filter(|r| r.status == CallStatus::Failed)
+            .count(),
+        cases_filtered: records
+            .iter()
+            .filter(|r| r.status == CallStatus::Filtered)
+            .count(),
         hz: if e2e.n > 0 { 1000.0 / e2e.mean } else { 0.0 },
         p50_hz: if e2e.n > 0 { 1000.0 / e2e.p50 } else { 0.0 },
         prefill: distribution(&col(|r| r.prefill_ms)),
@@ -62,6 +69,7 @@ pub fn summarise_arm(arm: &str, records: &[&CallRecord]) -> ArmSummary {
         },
         speedup_vs_baseline: None,
         parsed_calls: ok.iter().filter(|r| r.parsed.is_some()).count(),
+        accuracy: None,
         e2e,
     }
 }
@@ -76,7 +84,11 @@ pub fn per_case_median(records: &[&CallRecord]) -> BTreeMap<String, f64> {
 }
 
 /// Summaries of every arm (in the order given), with speed-ups over `baseline` paired by case.
-pub fn summarise(records: &[CallRecord], arms: &[String], baseline: Option<&str>) -> Vec<ArmSummary> {
+pub fn summarise(
+    records: &[CallRecord],
+    arms: &[String],
+    baseline: Option<&str>,
+) -> Vec<ArmSummary> {
     let of = |arm: &str| records.iter().filter(|r| r.arm == arm).collect::<Vec<_>>();
     let base = baseline.map(|b| per_case_median(&of(b)));
     arms.iter()

@@ -37,7 +37,9 @@ pub fn sweep_heads(
     backend.clear(None);
     backend.prefill(0, 0, context)?;
     let pos = context.len() as u32;
-    let token = *context.last().ok_or_else(|| BackendError::Other("empty context".into()))?;
+    let token = *context
+        .last()
+        .ok_or_else(|| BackendError::Other("empty context".into()))?;
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); max_heads];
     // One untimed round first: the first step at each size allocates buffers.
     for rep in 0..reps + 1 {
@@ -48,7 +50,12 @@ pub fn sweep_heads(
             let batch: Vec<BatchEntry> = (1..=n as SeqId)
                 .map(|seq| {
                     backend.fork(0, seq, pos)?;
-                    Ok(BatchEntry { seq, pos, token })
+                    Ok(BatchEntry {
+                        seq,
+                        pos,
+                        token,
+                        logits: true,
+                    })
                 })
                 .collect::<Result<_, BackendError>>()?;
             let t = Instant::now();

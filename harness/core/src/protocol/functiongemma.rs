@@ -95,7 +95,11 @@ pub(super) fn parse(heads: &[(String, String)]) -> Parsed {
         error: Some(why.to_string()),
     };
     let Some(start) = text.find("<start_function_call>") else {
-        return if text.is_empty() { Parsed::default() } else { fail("no <start_function_call>") };
+        return if text.is_empty() {
+            Parsed::default()
+        } else {
+            fail("no <start_function_call>")
+        };
     };
     let body = text[start + "<start_function_call>".len()..].trim();
     let body = body.strip_suffix("<end_function_call>").unwrap_or(body);
@@ -125,7 +129,9 @@ fn parse_args(mut s: &str) -> Result<Map<String, Value>, String> {
         if s.is_empty() {
             return Ok(out);
         }
-        let colon = s.find(':').ok_or_else(|| format!("argument without `:` in `{s}`"))?;
+        let colon = s
+            .find(':')
+            .ok_or_else(|| format!("argument without `:` in `{s}`"))?;
         let key = s[..colon].trim().to_string();
         s = &s[colon + 1..];
         if let Some(rest) = s.strip_prefix(ESC) {
@@ -154,12 +160,19 @@ mod tests {
         )]);
         let c = p.call.unwrap();
         assert_eq!(c.name, "f");
-        assert_eq!(serde_json::to_string(&c.arguments).unwrap(), r#"{"a":"x, y","n":42,"b":true}"#);
+        assert_eq!(
+            serde_json::to_string(&c.arguments).unwrap(),
+            r#"{"a":"x, y","n":42,"b":true}"#
+        );
     }
 
     #[test]
     fn malformed_output_is_an_error_not_a_panic() {
-        for t in ["<start_function_call>call:f{a:<escape>x", "<start_function_call>f{}", "hello"] {
+        for t in [
+            "<start_function_call>call:f{a:<escape>x",
+            "<start_function_call>f{}",
+            "hello",
+        ] {
             let p = parse(&[("call".into(), t.into())]);
             assert!(p.call.is_none() && p.error.is_some(), "{t}");
         }

@@ -12,7 +12,9 @@ pub(super) fn prefix(case: &Case) -> String {
         "<|im_start|>system\nYou are a function calling model.\n\n# Tools\n\nYou may call one of the following functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>\n",
     );
     for t in &case.tools {
-        s.push_str(&crate::pyjson::dumps(&json!({"type": "function", "function": t.raw})));
+        s.push_str(&crate::pyjson::dumps(
+            &json!({"type": "function", "function": t.raw}),
+        ));
         s.push('\n');
     }
     s.push_str("</tools>\n\nFor the function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n");

@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-pub use simpletool::{decode_heads as simpletool_decode_heads, NULL as NULL_MARKER, SIMPLETOOL_SYSTEM_PROMPT};
+pub use simpletool::{
+    decode_heads as simpletool_decode_heads, NULL as NULL_MARKER, SIMPLETOOL_SYSTEM_PROMPT,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "kebab-case")]
@@ -58,7 +60,10 @@ impl Protocol {
         match self {
             Protocol::SimpleTool | Protocol::SimpleToolSerial => simpletool::markers(),
             Protocol::Json => json::MARKERS.iter().map(|s| s.to_string()).collect(),
-            Protocol::FunctionGemma => functiongemma::MARKERS.iter().map(|s| s.to_string()).collect(),
+            Protocol::FunctionGemma => functiongemma::MARKERS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 

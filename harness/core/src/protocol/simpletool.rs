@@ -70,7 +70,11 @@ pub(super) fn plan(
     let names = head_names(opts.content_head, case.max_arity());
     let all_stops: Vec<String> = {
         let mut s = vec![NULL.to_string()];
-        s.extend(head_names(true, MAX_ARG_HEADS).iter().map(|h| format!("</{h}>")));
+        s.extend(
+            head_names(true, MAX_ARG_HEADS)
+                .iter()
+                .map(|h| format!("</{h}>")),
+        );
         s.push(IM_END.to_string());
         s
     };
@@ -118,12 +122,7 @@ fn is_null(s: &str) -> bool {
 /// ignored; empty/`<|null|>`/`null`/`None` → omitted; else JSON if it parses, else the string.
 /// An unknown function keeps its arguments keyed `arg1`…`arg6`.
 pub fn decode_heads(case: &Case, heads: &[(String, String)]) -> Option<FunctionCall> {
-    let get = |h: &str| {
-        heads
-            .iter()
-            .find(|(n, _)| n == h)
-            .map(|(_, t)| t.trim())
-    };
+    let get = |h: &str| heads.iter().find(|(n, _)| n == h).map(|(_, t)| t.trim());
     let name = get("function").unwrap_or("");
     if matches!(name, "" | NULL | "None") {
         return None;
@@ -144,7 +143,8 @@ pub fn decode_heads(case: &Case, heads: &[(String, String)]) -> Option<FunctionC
         if is_null(raw) {
             continue;
         }
-        let value = serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::String(raw.into()));
+        let value =
+            serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::String(raw.into()));
         arguments.insert(key, value);
     }
     Some(FunctionCall {

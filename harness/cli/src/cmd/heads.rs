@@ -1,0 +1,80 @@
+//! `fcbench heads`: the step-efficiency curve (how much one more parallel head costs).
+
+use crate::backends::{LoadedModel, SessionOptions};
+use anyhow::{Context, Result};
+use fcbench_core::models::{self, DEFAULT_MODEL};
+use fcbench_core::sweep::sweep_heads;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct HeadsArgs {
+    #[arg(long, default_value = "llama")]
+    pub backend: String,
+    #[arg(long, default_value = DEFAULT_MODEL)]
+    pub model: String,
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Context length (tokens of a real scenario prompt) at which steps are timed.
+    #[arg(long, default_value_t = 512)]
+    pub context: usize,
+    #[arg(long, default_value_t = 8)]
+    pub max_heads: usize,
+    /// Timed steps per head count.
+    #[arg(long, default_value_t = 30)]
+    pub reps: usize,
+    /// Also write the sweep as JSON here (reports pick it up from a run directory).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(a: HeadsArgs) -> Result<ExitCode> {
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let resolved = models::resolve(&a.model, &mut super::fetch_progress())
+        .with_context(|| format!("model `{}`", a.model))?;
+    let model = LoadedModel::load(&a.backend, &resolved)?;
+    let mut session = model.session(&SessionOptions {
+        threads,
+        context_size: (a.context + a.max_heads + 16).max(1024),
+        max_sequences: a.max_heads + 1,
+    })?;
+    // A real prompt as context: the default scenario's first SimpleTool prompt, repeated
+    // until long enough, cut to exactly `context` tokens.
+    let scenario = fcbench_scenarios::load(fcbench_scenarios::DEFAULT_SCENARIO)?;
+    let plan = fcbench_core::protocol::Protocol::SimpleTool
+        .plan(&scenario.cases[0], &Default::default())?;
+    let mut ctx = Vec::new();
+    while ctx.len() < a.context {
+        ctx.extend(session.tokenize(&plan.heads[0].prompt, ctx.is_empty())?);
+    }
+    ctx.truncate(a.context);
+    eprintln!(
+        "timing one decode step at {} tokens of context, 1…{} sequences, {} reps each ({} threads)",
+        a.context, a.max_heads, a.reps, threads
+    );
+    let sweep = sweep_heads(session.as_mut(), &ctx, a.max_heads, a.reps, |_| {})?;
+    println!(
+        "{} · {} ({}) · {} threads · context {} tokens",
+        sweep.backend.name, a.model, sweep.backend.quantization, threads, sweep.context_tokens
+    );
+    println!("heads  median step ms  p95 ms  step efficiency  parallel overhead");
+    for p in &sweep.points {
+        let bar = "█".repeat((p.step_efficiency * 20.0).round().clamp(0.0, 40.0) as usize);
+        println!(
+            "{:>5}  {:>14.2}  {:>6.2}  {:>14.0}%  {:>16.0}%  {bar}",
+            p.heads,
+            p.median_step_ms,
+            p.p95_step_ms,
+            p.step_efficiency * 100.0,
+            p.parallel_overhead * 100.0
+        );
+    }
+    println!("step efficiency(N) = median step time with 1 sequence / with N sequences; 100% = a head is free");
+    if let Some(path) = a.out {
+        fcbench_core::rundir::write_json_atomic(&path, &sweep)?;
+        println!("written: {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

