@@ -124,9 +124,20 @@ pub struct CallOutput {
     pub engine_ms: Option<f64>,
 }
 
+/// What a call-level engine is asked to do for one case.
+#[derive(Debug, Clone)]
+pub struct CallRequest<'c> {
+    pub case: &'c crate::scenario::Case,
+    pub protocol: crate::protocol::Protocol,
+    pub mode: crate::record::DecodeMode,
+    pub max_head_tokens: usize,
+    pub content_head: bool,
+}
+
 /// An engine that answers whole calls: a remote server or a file of recorded outputs.
-/// Timing is the caller's (client-side) around [`CallBackend::call`].
+/// Timing is the caller's (client-side) around [`CallBackend::call`]; the engine's own figure,
+/// if it reports one, is recorded beside it.
 pub trait CallBackend {
     fn info(&self) -> &BackendInfo;
-    fn call(&mut self, case: &crate::scenario::Case) -> Result<CallOutput, BackendError>;
+    fn call(&mut self, req: &CallRequest) -> Result<CallOutput, BackendError>;
 }

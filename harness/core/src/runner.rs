@@ -2,7 +2,7 @@
 //! machine's speed drifts, warm-up calls untimed, every call recorded (failed and filtered
 //! cases included), results flushed as they come and `summary.json` kept current.
 
-use crate::backend::{BackendError, TokenBackend};
+use crate::backend::{BackendError, CallBackend, CallRequest, TokenBackend};
 use crate::decode::{prepare, slot_utilisation, DecodeOptions, Decoder};
 use crate::markers::MarkerMap;
 use crate::protocol::{PlanError, PlanOptions, Protocol};
@@ -15,13 +15,43 @@ use crate::summary::summarise;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+/// What runs an arm's calls.
+pub enum ArmEngine<'a> {
+    /// A token-level backend driven by fcbench's own decoding engine.
+    Tokens(Decoder<'a>),
+    /// A call-level backend (server, recorded outputs): timed around the whole call.
+    Calls(Box<dyn CallBackend + 'a>),
+}
+
 /// One arm ready to run: its own backend session (own KV cache) and protocol.
 pub struct Arm<'a> {
     pub info: ArmInfo,
-    pub decoder: Decoder<'a>,
+    pub engine: ArmEngine<'a>,
 }
 
 impl<'a> Arm<'a> {
+    /// Open an arm on a call-level backend.
+    pub fn with_calls(
+        label: String,
+        backend_name: &str,
+        model: &str,
+        protocol: Protocol,
+        backend: Box<dyn CallBackend + 'a>,
+    ) -> Arm<'a> {
+        let info = ArmInfo {
+            label,
+            backend: backend_name.into(),
+            model: model.into(),
+            protocol,
+            backend_info: backend.info().clone(),
+            markers: MarkerMap::default(),
+        };
+        Arm {
+            info,
+            engine: ArmEngine::Calls(backend),
+        }
+    }
+
     /// Open an arm on a backend session; markers are mapped to spare tokens only in forced
     /// mode with `map_markers`.
     pub fn new(
@@ -44,7 +74,7 @@ impl<'a> Arm<'a> {
         };
         Arm {
             info,
-            decoder: Decoder::new(backend, markers),
+            engine: ArmEngine::Tokens(Decoder::new(backend, markers)),
         }
     }
 }
@@ -226,26 +256,59 @@ fn one_call(
     opts: &DecodeOptions,
 ) -> Result<CallRecord, CallError> {
     let protocol = arm.info.protocol;
+    // Planning also applies the six-argument filter, whatever the engine.
     let plan = protocol.plan(case, plan_opts)?;
     if opts.mode == DecodeMode::Forced && case.reference_call().is_none() {
         return Err(CallError::Backend(BackendError::Other(
             "forced mode needs a gold call, and this case has none".into(),
         )));
     }
-    let prepared = prepare(
-        arm.decoder.backend(),
-        arm.decoder.markers(),
-        &plan,
-        opts.mode,
-    )?;
-    let out = arm.decoder.run(&prepared, opts)?;
+    let (out, prompt_tokens) = match &mut arm.engine {
+        ArmEngine::Tokens(decoder) => {
+            let prepared = prepare(decoder.backend(), decoder.markers(), &plan, opts.mode)?;
+            (decoder.run(&prepared, opts)?, prepared.prompt_tokens())
+        }
+        ArmEngine::Calls(backend) => {
+            let req = CallRequest {
+                case,
+                protocol,
+                mode: opts.mode,
+                max_head_tokens: opts.max_head_tokens,
+                content_head: plan_opts.content_head,
+            };
+            let start = std::time::Instant::now();
+            let reply = backend.call(&req)?;
+            let e2e_ms = start.elapsed().as_secs_f64() * 1e3;
+            let outcome = crate::decode::CallOutcome {
+                heads: reply.heads,
+                e2e_ms,
+                // The engine's time is unknown; its own report is kept separately.
+                engine_ms: e2e_ms,
+                ..Default::default()
+            };
+            let mut rec = record(arm, case, opts, outcome, 0, protocol);
+            rec.engine_reported_ms = reply.engine_ms;
+            return Ok(rec);
+        }
+    };
+    Ok(record(arm, case, opts, out, prompt_tokens, protocol))
+}
+
+fn record(
+    arm: &Arm,
+    case: &Case,
+    opts: &DecodeOptions,
+    out: crate::decode::CallOutcome,
+    prompt_tokens: usize,
+    protocol: Protocol,
+) -> CallRecord {
     let texts: Vec<(String, String)> = out
         .heads
         .iter()
         .map(|h| (h.name.clone(), h.text.clone()))
         .collect();
     let parsed = protocol.parse(case, &texts);
-    Ok(CallRecord {
+    CallRecord {
         case_id: case.id.clone(),
         dataset: case.dataset.clone(),
         arm: arm.info.label.clone(),
@@ -255,7 +318,7 @@ fn one_call(
         repeat: 0,
         status: CallStatus::Ok,
         error: None,
-        prompt_tokens: prepared.prompt_tokens(),
+        prompt_tokens,
         cached_tokens: out.cached_tokens,
         prefilled_tokens: out.prefilled_tokens,
         slot_utilisation: slot_utilisation(&out.heads),
@@ -271,7 +334,7 @@ fn one_call(
         parse_error: parsed.error,
         verdict: None,
         engine_reported_ms: None,
-    })
+    }
 }
 
 fn failed(
