@@ -472,3 +472,151 @@ pub fn slot_utilisation(heads: &[HeadRecord]) -> f64 {
     }
     heads.iter().map(|h| h.tokens).sum::<usize>() as f64 / (heads.len() * longest) as f64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{PlanOptions, Protocol};
+    use crate::scenario::Case;
+    use crate::scripted::Scripted;
+
+    fn case() -> Case {
+        let tool = crate::scenario::Tool::from_json(&serde_json::json!({
+            "name": "move", "description": "Move the arm.",
+            "parameters": {"type": "dict", "properties": {
+                "x": {"type": "integer"}, "y": {"type": "integer"}, "speed": {"type": "string"}}}
+        }))
+        .unwrap();
+        serde_json::from_value(serde_json::json!({
+            "id": "c0", "dataset": "t", "query": "go to 3,4", "tools": [tool],
+            "gold": [{"name": "move", "params": {"x": [3], "y": [4], "speed": [""]}}]
+        }))
+        .unwrap()
+    }
+
+    const SPECIALS: &[&str] = &[
+        "<|im_start|>", "<|im_end|>", "<|null|>", "</function>", "</arg1>", "</arg2>", "</arg3>",
+    ];
+
+    /// A "model" that answers the gold call, except that arg1 rambles without a stop.
+    fn engine(arg1: &str) -> Scripted {
+        Scripted::new(
+            SPECIALS,
+            &[("<function>", "move</function>"), ("<arg1>", arg1), ("<arg2>", "4</arg2>"), ("<arg3>", "<|null|>")],
+        )
+    }
+
+    fn run(b: &mut Scripted, p: Protocol, mode: DecodeMode, regime: CacheRegime, cap: usize) -> (CallOutcome, PreparedCall) {
+        let c = case();
+        let plan = p.plan(&c, &PlanOptions::default()).unwrap();
+        let markers = MarkerMap::build(b, &p.markers(), false);
+        let call = prepare(b, &markers, &plan, mode).unwrap();
+        let opts = DecodeOptions { mode, regime, max_head_tokens: cap, parallel: p.parallel() };
+        let mut d = Decoder::new(b, markers);
+        let out = d.run(&call, &opts).unwrap();
+        (out, call)
+    }
+
+    fn texts(o: &CallOutcome) -> Vec<(String, String, StopReason)> {
+        o.heads.iter().map(|h| (h.name.clone(), h.text.clone(), h.stop)).collect()
+    }
+
+    #[test]
+    fn parallel_heads_share_the_prefix_and_stop_independently() {
+        let mut b = engine("3</arg1>");
+        let (out, call) = run(&mut b, Protocol::SimpleTool, DecodeMode::Free, CacheRegime::Cold, 128);
+        assert_eq!(
+            texts(&out),
+            [
+                ("function".into(), "move".into(), StopReason::Marker),
+                ("arg1".into(), "3".into(), StopReason::Marker),
+                ("arg2".into(), "4".into(), StopReason::Marker),
+                ("arg3".into(), "".into(), StopReason::Null),
+            ]
+        );
+        // The shared prompt is prefilled once; each head only adds its tag.
+        assert_eq!(out.prefilled_tokens, call.shared.len() + call.heads.iter().map(|h| h.tail.len()).sum::<usize>());
+        assert_eq!(out.cached_tokens, 0);
+        // All heads in one batch per step, finished heads left out: `move</function>` is the
+        // longest (5 tokens), so 4 steps after the tags' batch, shrinking as heads stop.
+        assert_eq!(out.step_batch, [3, 1, 1, 1]);
+        let parsed = Protocol::SimpleTool.parse(&case(), &out.heads.iter().map(|h| (h.name.clone(), h.text.clone())).collect::<Vec<_>>());
+        assert_eq!(serde_json::to_string(&parsed.call.unwrap()).unwrap(), r#"{"name":"move","arguments":{"x":3,"y":4}}"#);
+    }
+
+    #[test]
+    fn serial_decodes_the_same_heads_one_after_another() {
+        let mut b = engine("3</arg1>");
+        let (par, _) = run(&mut b, Protocol::SimpleTool, DecodeMode::Free, CacheRegime::Cold, 128);
+        let mut b = engine("3</arg1>");
+        let (ser, _) = run(&mut b, Protocol::SimpleToolSerial, DecodeMode::Free, CacheRegime::Cold, 128);
+        assert_eq!(texts(&par), texts(&ser));
+        assert!(ser.step_batch.iter().all(|&n| n == 1));
+        let total: usize = ser.heads.iter().map(|h| h.tokens - 1).sum();
+        assert_eq!(ser.step_batch.len(), total, "one step per token after each head's first");
+    }
+
+    #[test]
+    fn cap_stops_a_rambling_head_and_is_reported() {
+        let mut b = engine("33333333333333333333");
+        let (out, _) = run(&mut b, Protocol::SimpleTool, DecodeMode::Free, CacheRegime::Cold, 6);
+        let arg1 = &out.heads[1];
+        assert_eq!((arg1.stop, arg1.tokens, arg1.text.as_str()), (StopReason::Length, 6, "333333"));
+    }
+
+    #[test]
+    fn forced_mode_appends_the_reference_and_counts_agreement() {
+        // The model wants x = 7, the reference says 3: the reference wins, disagreement counted.
+        let mut b = engine("7</arg1>");
+        let (out, _) = run(&mut b, Protocol::SimpleTool, DecodeMode::Forced, CacheRegime::Cold, 128);
+        assert_eq!(out.heads[1].text, "3");
+        assert_eq!(out.heads[1].argmax_agreed, Some(1), "`</arg1>` agreed, `3` did not");
+        assert_eq!(out.heads[0].argmax_agreed, Some(out.heads[0].tokens));
+        assert_eq!(out.reference_tokens, Some(out.heads.iter().map(|h| h.tokens).sum()));
+    }
+
+    #[test]
+    fn regimes_decide_what_is_prefilled_inside_the_timing() {
+        let mut b = engine("3</arg1>");
+        let c = case();
+        let p = Protocol::SimpleTool;
+        let plan = p.plan(&c, &PlanOptions::default()).unwrap();
+        let markers = MarkerMap::build(&b, &p.markers(), false);
+        let call = prepare(&b, &markers, &plan, DecodeMode::Free).unwrap();
+        let tails: usize = call.heads.iter().map(|h| h.tail.len()).sum();
+        assert!(call.prefix_len > 0 && call.prefix_len < call.shared.len());
+        let mut d = Decoder::new(&mut b, markers);
+        let opts = |regime| DecodeOptions { mode: DecodeMode::Free, regime, max_head_tokens: 32, parallel: true };
+        for _ in 0..2 {
+            let cold = d.run(&call, &opts(CacheRegime::Cold)).unwrap();
+            assert_eq!((cold.cached_tokens, cold.prefilled_tokens), (0, call.shared.len() + tails));
+            let prefix = d.run(&call, &opts(CacheRegime::Prefix)).unwrap();
+            assert_eq!(prefix.cached_tokens, call.prefix_len);
+            assert_eq!(prefix.prefilled_tokens, call.shared.len() - call.prefix_len + tails);
+            let warm = d.run(&call, &opts(CacheRegime::Warm)).unwrap();
+            assert_eq!((warm.cached_tokens, warm.prefilled_tokens), (call.shared.len(), tails));
+            assert_eq!(texts(&cold), texts(&prefix));
+            assert_eq!(texts(&cold), texts(&warm));
+        }
+    }
+
+    #[test]
+    fn a_prompt_longer_than_the_context_fails_instead_of_being_cut() {
+        let mut b = engine("3</arg1>");
+        b.info.context_size = 64;
+        let c = case();
+        let plan = Protocol::Json.plan(&c, &PlanOptions::default()).unwrap();
+        let markers = MarkerMap::default();
+        let call = prepare(&b, &markers, &plan, DecodeMode::Free).unwrap();
+        let mut d = Decoder::new(&mut b, markers);
+        let opts = DecodeOptions { mode: DecodeMode::Free, regime: CacheRegime::Cold, max_head_tokens: 8, parallel: true };
+        let e = d.run(&call, &opts).unwrap_err();
+        assert!(matches!(e, BackendError::ContextOverflow { context: 64, .. }), "{e}");
+    }
+
+    #[test]
+    fn slot_utilisation_is_tokens_over_heads_times_longest() {
+        let h = |tokens| HeadRecord { name: String::new(), text: String::new(), tokens, stop: StopReason::Marker, stop_marker: None, tail_tokens: 1, argmax_agreed: None };
+        assert_eq!(slot_utilisation(&[h(4), h(2), h(2), h(0)]), 0.5);
+    }
+}

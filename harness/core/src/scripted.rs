@@ -54,18 +54,23 @@ impl Scripted {
         String::from_utf8_lossy(&b).into_owned()
     }
 
-    /// Next token of `seq`: continue the answer whose key the sequence's text contains.
+    /// Next token of `seq`: continue the answer whose key occurs last in the sequence's text
+    /// (the head's own tag, not the mentions of tags in the system prompt).
     fn next(&self, seq: SeqId) -> TokenId {
         let text = self.text(&self.seqs[&seq]);
-        for (key, answer) in &self.answers {
-            if let Some(i) = text.rfind(key.as_str()) {
-                let produced = &text[i + key.len()..];
+        let best = self
+            .answers
+            .iter()
+            .filter_map(|(key, answer)| text.rfind(key.as_str()).map(|i| (i + key.len(), answer)))
+            .max_by_key(|(end, _)| *end);
+        match best {
+            Some((end, answer)) => {
                 let full = self.tokenize(answer, false).unwrap();
-                let done = self.tokenize(produced, false).unwrap().len();
-                return full.get(done).copied().unwrap_or(0);
+                let done = self.tokenize(&text[end..], false).unwrap().len();
+                full.get(done).copied().unwrap_or(b'~' as TokenId)
             }
+            None => b'?' as TokenId,
         }
-        b'?' as TokenId
     }
 
     fn row_for(&self, tok: TokenId) -> Vec<f32> {
@@ -81,16 +86,15 @@ impl TokenBackend for Scripted {
     }
     fn tokenize(&self, text: &str, _add_bos: bool) -> Result<Vec<TokenId>, BackendError> {
         let mut out = Vec::new();
-        let mut rest = text;
-        'outer: while !rest.is_empty() {
+        let mut rest = text.as_bytes();
+        'outer: while let Some(&c) = rest.first() {
             for (i, s) in self.specials.iter().enumerate() {
-                if let Some(r) = rest.strip_prefix(s.as_str()) {
+                if let Some(r) = rest.strip_prefix(s.as_bytes()) {
                     out.push(256 + i as TokenId);
                     rest = r;
                     continue 'outer;
                 }
             }
-            let c = rest.as_bytes()[0];
             out.push(c as TokenId);
             rest = &rest[1..];
         }

