@@ -145,16 +145,26 @@ fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1e3
 }
 
+/// Greedy choice over a logits row. Gemma's vocabulary has 262k entries, so this runs on every
+/// head at every step inside the timing: find the maximum with a lane-wise reduction the
+/// compiler vectorises, then its first index.
 fn argmax(row: &[f32]) -> TokenId {
-    let mut best = 0usize;
-    let mut best_v = f32::NEG_INFINITY;
-    for (i, &v) in row.iter().enumerate() {
-        if v > best_v {
-            best_v = v;
-            best = i;
+    const LANES: usize = 16;
+    let mut lanes = [f32::NEG_INFINITY; LANES];
+    let chunks = row.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..LANES {
+            lanes[i] = if c[i] > lanes[i] { c[i] } else { lanes[i] };
         }
     }
-    best as TokenId
+    let mut best = f32::NEG_INFINITY;
+    for &v in lanes.iter().chain(rest) {
+        if v > best {
+            best = v;
+        }
+    }
+    row.iter().position(|&v| v == best).unwrap_or(0) as TokenId
 }
 
 impl<'b> Decoder<'b> {
@@ -362,8 +372,7 @@ impl<'b> Decoder<'b> {
         self.backend.step(&batch)?;
         // One logits row per head (its tail's last token), in head order.
         for (row, h) in heads.iter_mut().enumerate() {
-            let tok = self.choose(h, row);
-            self.emit(h, tok, row);
+            self.choose_and_emit(h, row);
         }
         Ok(())
     }
@@ -402,28 +411,30 @@ impl<'b> Decoder<'b> {
             out.step_batch.push(batch.len());
             for (row, &i) in live.iter().enumerate() {
                 heads[i].pos += 1;
-                let tok = self.choose(&heads[i], row);
-                self.emit(&mut heads[i], tok, row);
+                self.choose_and_emit(&mut heads[i], row);
                 self.check_stop(&mut heads[i], opts.max_head_tokens);
             }
         }
     }
 
-    /// Greedy argmax, or the reference token in forced mode (agreement counted).
-    fn choose(&self, h: &LiveHead, row: usize) -> TokenId {
+    /// Greedy argmax, or in forced mode the reference token (counting agreement with the
+    /// argmax), appended to the head.
+    fn choose_and_emit(&self, h: &mut LiveHead, row: usize) {
         let best = argmax(self.backend.logits(row));
-        match &h.spec.reference {
-            Some(r) => r.get(h.tokens.len()).copied().unwrap_or(best),
-            None => best,
-        }
-    }
-
-    fn emit(&self, h: &mut LiveHead, tok: TokenId, row: usize) {
-        if let Some(r) = &h.spec.reference {
-            if r.get(h.tokens.len()) == Some(&argmax(self.backend.logits(row))) {
-                h.agreed += 1;
+        let tok = match h
+            .spec
+            .reference
+            .as_ref()
+            .and_then(|r| r.get(h.tokens.len()))
+        {
+            Some(&forced) => {
+                if forced == best {
+                    h.agreed += 1;
+                }
+                forced
             }
-        }
+            None => best,
+        };
         h.tokens.push(tok);
         h.last = tok;
         h.bytes
@@ -495,36 +506,67 @@ mod tests {
     }
 
     const SPECIALS: &[&str] = &[
-        "<|im_start|>", "<|im_end|>", "<|null|>", "</function>", "</arg1>", "</arg2>", "</arg3>",
+        "<|im_start|>",
+        "<|im_end|>",
+        "<|null|>",
+        "</function>",
+        "</arg1>",
+        "</arg2>",
+        "</arg3>",
     ];
 
     /// A "model" that answers the gold call, except that arg1 rambles without a stop.
     fn engine(arg1: &str) -> Scripted {
         Scripted::new(
             SPECIALS,
-            &[("<function>", "move</function>"), ("<arg1>", arg1), ("<arg2>", "4</arg2>"), ("<arg3>", "<|null|>")],
+            &[
+                ("<function>", "move</function>"),
+                ("<arg1>", arg1),
+                ("<arg2>", "4</arg2>"),
+                ("<arg3>", "<|null|>"),
+            ],
         )
     }
 
-    fn run(b: &mut Scripted, p: Protocol, mode: DecodeMode, regime: CacheRegime, cap: usize) -> (CallOutcome, PreparedCall) {
+    fn run(
+        b: &mut Scripted,
+        p: Protocol,
+        mode: DecodeMode,
+        regime: CacheRegime,
+        cap: usize,
+    ) -> (CallOutcome, PreparedCall) {
         let c = case();
         let plan = p.plan(&c, &PlanOptions::default()).unwrap();
         let markers = MarkerMap::build(b, &p.markers(), false);
         let call = prepare(b, &markers, &plan, mode).unwrap();
-        let opts = DecodeOptions { mode, regime, max_head_tokens: cap, parallel: p.parallel() };
+        let opts = DecodeOptions {
+            mode,
+            regime,
+            max_head_tokens: cap,
+            parallel: p.parallel(),
+        };
         let mut d = Decoder::new(b, markers);
         let out = d.run(&call, &opts).unwrap();
         (out, call)
     }
 
     fn texts(o: &CallOutcome) -> Vec<(String, String, StopReason)> {
-        o.heads.iter().map(|h| (h.name.clone(), h.text.clone(), h.stop)).collect()
+        o.heads
+            .iter()
+            .map(|h| (h.name.clone(), h.text.clone(), h.stop))
+            .collect()
     }
 
     #[test]
     fn parallel_heads_share_the_prefix_and_stop_independently() {
         let mut b = engine("3</arg1>");
-        let (out, call) = run(&mut b, Protocol::SimpleTool, DecodeMode::Free, CacheRegime::Cold, 128);
+        let (out, call) = run(
+            &mut b,
+            Protocol::SimpleTool,
+            DecodeMode::Free,
+            CacheRegime::Cold,
+            128,
+        );
         assert_eq!(
             texts(&out),
             [
@@ -535,44 +577,94 @@ mod tests {
             ]
         );
         // The shared prompt is prefilled once; each head only adds its tag.
-        assert_eq!(out.prefilled_tokens, call.shared.len() + call.heads.iter().map(|h| h.tail.len()).sum::<usize>());
+        assert_eq!(
+            out.prefilled_tokens,
+            call.shared.len() + call.heads.iter().map(|h| h.tail.len()).sum::<usize>()
+        );
         assert_eq!(out.cached_tokens, 0);
         // All heads in one batch per step, finished heads left out: `move</function>` is the
         // longest (5 tokens), so 4 steps after the tags' batch, shrinking as heads stop.
         assert_eq!(out.step_batch, [3, 1, 1, 1]);
-        let parsed = Protocol::SimpleTool.parse(&case(), &out.heads.iter().map(|h| (h.name.clone(), h.text.clone())).collect::<Vec<_>>());
-        assert_eq!(serde_json::to_string(&parsed.call.unwrap()).unwrap(), r#"{"name":"move","arguments":{"x":3,"y":4}}"#);
+        let parsed = Protocol::SimpleTool.parse(
+            &case(),
+            &out.heads
+                .iter()
+                .map(|h| (h.name.clone(), h.text.clone()))
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(
+            serde_json::to_string(&parsed.call.unwrap()).unwrap(),
+            r#"{"name":"move","arguments":{"x":3,"y":4}}"#
+        );
     }
 
     #[test]
     fn serial_decodes_the_same_heads_one_after_another() {
         let mut b = engine("3</arg1>");
-        let (par, _) = run(&mut b, Protocol::SimpleTool, DecodeMode::Free, CacheRegime::Cold, 128);
+        let (par, _) = run(
+            &mut b,
+            Protocol::SimpleTool,
+            DecodeMode::Free,
+            CacheRegime::Cold,
+            128,
+        );
         let mut b = engine("3</arg1>");
-        let (ser, _) = run(&mut b, Protocol::SimpleToolSerial, DecodeMode::Free, CacheRegime::Cold, 128);
+        let (ser, _) = run(
+            &mut b,
+            Protocol::SimpleToolSerial,
+            DecodeMode::Free,
+            CacheRegime::Cold,
+            128,
+        );
         assert_eq!(texts(&par), texts(&ser));
         assert!(ser.step_batch.iter().all(|&n| n == 1));
         let total: usize = ser.heads.iter().map(|h| h.tokens - 1).sum();
-        assert_eq!(ser.step_batch.len(), total, "one step per token after each head's first");
+        assert_eq!(
+            ser.step_batch.len(),
+            total,
+            "one step per token after each head's first"
+        );
     }
 
     #[test]
     fn cap_stops_a_rambling_head_and_is_reported() {
         let mut b = engine("33333333333333333333");
-        let (out, _) = run(&mut b, Protocol::SimpleTool, DecodeMode::Free, CacheRegime::Cold, 6);
+        let (out, _) = run(
+            &mut b,
+            Protocol::SimpleTool,
+            DecodeMode::Free,
+            CacheRegime::Cold,
+            6,
+        );
         let arg1 = &out.heads[1];
-        assert_eq!((arg1.stop, arg1.tokens, arg1.text.as_str()), (StopReason::Length, 6, "333333"));
+        assert_eq!(
+            (arg1.stop, arg1.tokens, arg1.text.as_str()),
+            (StopReason::Length, 6, "333333")
+        );
     }
 
     #[test]
     fn forced_mode_appends_the_reference_and_counts_agreement() {
         // The model wants x = 7, the reference says 3: the reference wins, disagreement counted.
         let mut b = engine("7</arg1>");
-        let (out, _) = run(&mut b, Protocol::SimpleTool, DecodeMode::Forced, CacheRegime::Cold, 128);
+        let (out, _) = run(
+            &mut b,
+            Protocol::SimpleTool,
+            DecodeMode::Forced,
+            CacheRegime::Cold,
+            128,
+        );
         assert_eq!(out.heads[1].text, "3");
-        assert_eq!(out.heads[1].argmax_agreed, Some(1), "`</arg1>` agreed, `3` did not");
+        assert_eq!(
+            out.heads[1].argmax_agreed,
+            Some(1),
+            "`</arg1>` agreed, `3` did not"
+        );
         assert_eq!(out.heads[0].argmax_agreed, Some(out.heads[0].tokens));
-        assert_eq!(out.reference_tokens, Some(out.heads.iter().map(|h| h.tokens).sum()));
+        assert_eq!(
+            out.reference_tokens,
+            Some(out.heads.iter().map(|h| h.tokens).sum())
+        );
     }
 
     #[test]
@@ -586,15 +678,29 @@ mod tests {
         let tails: usize = call.heads.iter().map(|h| h.tail.len()).sum();
         assert!(call.prefix_len > 0 && call.prefix_len < call.shared.len());
         let mut d = Decoder::new(&mut b, markers);
-        let opts = |regime| DecodeOptions { mode: DecodeMode::Free, regime, max_head_tokens: 32, parallel: true };
+        let opts = |regime| DecodeOptions {
+            mode: DecodeMode::Free,
+            regime,
+            max_head_tokens: 32,
+            parallel: true,
+        };
         for _ in 0..2 {
             let cold = d.run(&call, &opts(CacheRegime::Cold)).unwrap();
-            assert_eq!((cold.cached_tokens, cold.prefilled_tokens), (0, call.shared.len() + tails));
+            assert_eq!(
+                (cold.cached_tokens, cold.prefilled_tokens),
+                (0, call.shared.len() + tails)
+            );
             let prefix = d.run(&call, &opts(CacheRegime::Prefix)).unwrap();
             assert_eq!(prefix.cached_tokens, call.prefix_len);
-            assert_eq!(prefix.prefilled_tokens, call.shared.len() - call.prefix_len + tails);
+            assert_eq!(
+                prefix.prefilled_tokens,
+                call.shared.len() - call.prefix_len + tails
+            );
             let warm = d.run(&call, &opts(CacheRegime::Warm)).unwrap();
-            assert_eq!((warm.cached_tokens, warm.prefilled_tokens), (call.shared.len(), tails));
+            assert_eq!(
+                (warm.cached_tokens, warm.prefilled_tokens),
+                (call.shared.len(), tails)
+            );
             assert_eq!(texts(&cold), texts(&prefix));
             assert_eq!(texts(&cold), texts(&warm));
         }
@@ -609,14 +715,45 @@ mod tests {
         let markers = MarkerMap::default();
         let call = prepare(&b, &markers, &plan, DecodeMode::Free).unwrap();
         let mut d = Decoder::new(&mut b, markers);
-        let opts = DecodeOptions { mode: DecodeMode::Free, regime: CacheRegime::Cold, max_head_tokens: 8, parallel: true };
+        let opts = DecodeOptions {
+            mode: DecodeMode::Free,
+            regime: CacheRegime::Cold,
+            max_head_tokens: 8,
+            parallel: true,
+        };
         let e = d.run(&call, &opts).unwrap_err();
-        assert!(matches!(e, BackendError::ContextOverflow { context: 64, .. }), "{e}");
+        assert!(
+            matches!(e, BackendError::ContextOverflow { context: 64, .. }),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn argmax_finds_the_first_maximum_anywhere_in_the_row() {
+        for n in [1, 15, 16, 17, 100, 262_144] {
+            for at in [0, n / 2, n - 1] {
+                let mut row = vec![-1.0f32; n];
+                row[at] = 3.0;
+                assert_eq!(argmax(&row), at as TokenId, "n={n} at={at}");
+                if at + 1 < n {
+                    row[n - 1] = 3.0; // a tie: the first wins, as a plain scan would choose
+                    assert_eq!(argmax(&row), at as TokenId);
+                }
+            }
+        }
     }
 
     #[test]
     fn slot_utilisation_is_tokens_over_heads_times_longest() {
-        let h = |tokens| HeadRecord { name: String::new(), text: String::new(), tokens, stop: StopReason::Marker, stop_marker: None, tail_tokens: 1, argmax_agreed: None };
+        let h = |tokens| HeadRecord {
+            name: String::new(),
+            text: String::new(),
+            tokens,
+            stop: StopReason::Marker,
+            stop_marker: None,
+            tail_tokens: 1,
+            argmax_agreed: None,
+        };
         assert_eq!(slot_utilisation(&[h(4), h(2), h(2), h(0)]), 0.5);
     }
 }
