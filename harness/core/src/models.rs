@@ -83,16 +83,16 @@ pub enum ModelError {
         status: String,
         stderr: String,
     },
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: io::Error },
     #[error("wheel {path}: {what}")]
     Wheel { path: PathBuf, what: String },
 }
 
 fn io_at(path: &Path) -> impl FnOnce(io::Error) -> ModelError + '_ {
-    move |source| ModelError::Io {
+    move |error| ModelError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 

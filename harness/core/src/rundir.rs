@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 pub enum RunDirError {
     #[error("{path}: already holds results of an earlier run; fcbench never overwrites a run (choose another --out, or omit it for a fresh directory)")]
     Exists { path: PathBuf },
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    #[error("{path}: {error}")]
+    Io { path: PathBuf, error: io::Error },
     #[error("{path}:{line}: {what}")]
     Parse {
         path: PathBuf,
@@ -22,9 +22,9 @@ pub enum RunDirError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> RunDirError + '_ {
-    move |source| RunDirError::Io {
+    move |error| RunDirError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
@@ -140,7 +140,7 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, RunDirError> {
     let mpath = dir.join(MANIFEST);
     let manifest_text = read_json(MANIFEST)?.ok_or_else(|| RunDirError::Io {
         path: mpath.clone(),
-        source: io::Error::new(
+        error: io::Error::new(
             io::ErrorKind::NotFound,
             "not a run directory (no manifest.json)",
         ),
