@@ -2,7 +2,7 @@
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, Table};
-use fcbench_core::record::{ArmSummary, Manifest, RunSummary};
+use fcbench_core::record::{AccuracySummary, ArmSummary, GroupAccuracy, Manifest, RunSummary};
 
 fn ms(x: f64) -> String {
     if x.is_finite() {
@@ -23,11 +23,47 @@ pub fn speedup_cell(s: &ArmSummary, baseline: Option<&str>) -> String {
     }
 }
 
+fn pct(correct: usize, g: &GroupAccuracy) -> String {
+    let r = g.rate(correct);
+    if r.is_finite() {
+        format!("{:.1}%", r * 100.0)
+    } else {
+        "–".into()
+    }
+}
+
+fn pp(x: f64) -> String {
+    format!("{x:+.1}")
+}
+
+/// Accuracy cells of the run table: strict and legacy (full call | function name), and the
+/// difference to the baseline arm in percentage points on the rows both scored.
+pub fn accuracy_cells(s: &ArmSummary, baseline: Option<&str>) -> [String; 3] {
+    let Some(a) = &s.accuracy else {
+        return ["–".into(), "–".into(), "–".into()];
+    };
+    let g = &a.all;
+    let delta = if baseline == Some(s.arm.as_str()) {
+        "baseline".into()
+    } else {
+        match &a.vs_baseline_pp {
+            Some(d) => format!("{} | {}", pp(d.strict), pp(d.legacy)),
+            None => "–".into(),
+        }
+    };
+    [
+        format!("{} | {}", pct(g.strict, g), pct(g.strict_function, g)),
+        format!("{} | {}", pct(g.legacy, g), pct(g.legacy_function, g)),
+        delta,
+    ]
+}
+
 /// Render the per-arm table with a header line saying exactly what was measured.
 pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
+    let with_accuracy = summary.arms.iter().any(|a| a.accuracy.is_some());
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec![
+    let mut header = vec![
         "arm",
         "quant",
         "n",
@@ -42,7 +78,15 @@ pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
         "slot util",
         "speedup vs baseline",
         "agree",
-    ]);
+    ];
+    if with_accuracy {
+        header.extend([
+            "strict call | fn",
+            "legacy call | fn",
+            "Δpp strict | legacy",
+        ]);
+    }
+    t.set_header(header);
     for s in &summary.arms {
         let quant = manifest
             .arms
@@ -54,7 +98,7 @@ pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
         if s.calls_failed > 0 {
             n.push_str(&format!(" ({} failed)", s.calls_failed));
         }
-        let row = vec![
+        let mut row = vec![
             s.arm.clone(),
             quant,
             n,
@@ -75,9 +119,13 @@ pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
                 .map(|a| format!("{:.0}%", a * 100.0))
                 .unwrap_or_else(|| "–".into()),
         ];
+        if with_accuracy {
+            row.extend(accuracy_cells(s, summary.baseline_arm.as_deref()));
+        }
         t.add_row(row.into_iter().map(Cell::new));
     }
-    for i in 2..12 {
+    let last = if with_accuracy { 17 } else { 12 };
+    for i in (2..12).chain(14..last) {
         if let Some(c) = t.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);
         }
@@ -103,6 +151,14 @@ pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
     if summary.mode == fcbench_core::record::DecodeMode::Forced {
         out.push_str("; agree = steps where argmax equalled the forced reference token");
     }
+    if with_accuracy {
+        out.push_str("; accuracy = full call | function name, strict and legacy scorers, each case once (first repeat), failed calls wrong");
+        if summary.mode == fcbench_core::record::DecodeMode::Forced {
+            out.push_str(
+                " (forced token-level arms append the gold tokens, so their accuracy is not the model's; call-level arms are unaffected)",
+            );
+        }
+    }
     if !summary.complete {
         out.push_str(&format!(
             "\nINCOMPLETE: {}",
@@ -114,4 +170,182 @@ pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
     }
     out.push('\n');
     out
+}
+
+fn group_row(g: &GroupAccuracy) -> Vec<String> {
+    let cell = |c: usize| {
+        if g.scored == 0 {
+            "–".to_string()
+        } else {
+            format!("{} {:.2}%", c, g.rate(c) * 100.0)
+        }
+    };
+    vec![
+        g.group.clone(),
+        g.input.to_string(),
+        g.filtered.to_string(),
+        g.invalid_gold.to_string(),
+        g.scored.to_string(),
+        cell(g.strict),
+        cell(g.strict_function),
+        cell(g.legacy),
+        cell(g.legacy_function),
+    ]
+}
+
+/// One arm's accuracy per dataset, per category and pooled (micro), with its denominators:
+/// input rows, filtered by the six-argument capacity filter, missing/invalid gold, scored.
+pub fn accuracy_table(a: &AccuracySummary) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(vec![
+        "dataset / category",
+        "input",
+        "filtered",
+        "invalid gold",
+        "scored",
+        "strict call",
+        "strict fn",
+        "legacy call",
+        "legacy fn",
+    ]);
+    for g in &a.by_dataset {
+        t.add_row(group_row(g));
+    }
+    for g in &a.by_category {
+        let mut r = group_row(g);
+        r[0] = format!("[{}]", g.group);
+        t.add_row(r);
+    }
+    t.add_row(group_row(&a.all));
+    for i in 1..9 {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    t
+}
+
+/// The accuracy tables of every arm that has gold to score, each under its arm label; empty
+/// when no arm has.
+pub fn render_accuracy(summary: &RunSummary) -> String {
+    let mut out = String::new();
+    for s in &summary.arms {
+        let Some(a) = &s.accuracy else { continue };
+        out.push_str(&format!("accuracy · {}\n", s.arm));
+        out.push_str(&accuracy_table(a).to_string());
+        out.push('\n');
+        if let Some(d) = &a.vs_baseline_pp {
+            out.push_str(&format!(
+                "vs baseline on the same rows: strict {} pp (fn {}), legacy {} pp (fn {})\n",
+                pp(d.strict),
+                pp(d.strict_function),
+                pp(d.legacy),
+                pp(d.legacy_function)
+            ));
+        }
+    }
+    if !out.is_empty() {
+        out.push_str("cells: correct and rate over scored rows; [categories] pool their datasets (micro); strict = exactly one call, the target gold call, no extra arguments; legacy = first call against any gold call, gold parameters only (SimpleTool's published rule)\n");
+    }
+    out
+}
+
+/// A published figure that fcbench cannot measure here (e.g. the fine-tuned FunctionGemma's
+/// Mobile Actions accuracy), printed apart from measured rows and labelled as such.
+pub fn render_published_reference(reference: &serde_json::Value) -> String {
+    let label = reference
+        .get("label")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("published reference");
+    let mut fields: Vec<String> = Vec::new();
+    if let Some(o) = reference.as_object() {
+        for (k, v) in o {
+            if k == "label" || k == "source" {
+                continue;
+            }
+            let shown = match v {
+                serde_json::Value::Number(n) if n.as_f64().is_some_and(|x| x <= 1.0) => {
+                    format!("{:.0}%", n.as_f64().unwrap_or(0.0) * 100.0)
+                }
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            fields.push(format!("{k}: {shown}"));
+        }
+    }
+    let mut out = format!(
+        "PUBLISHED REFERENCE (not measured): {label} — {}\n",
+        fields.join(", ")
+    );
+    if let Some(src) = reference.get("source").and_then(serde_json::Value::as_str) {
+        out.push_str(&format!("  source: {src}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fcbench_core::record::AccuracyDelta;
+
+    fn group(name: &str, input: usize, filtered: usize, scored: usize, ok: usize) -> GroupAccuracy {
+        GroupAccuracy {
+            group: name.into(),
+            input,
+            filtered,
+            invalid_gold: input - filtered - scored,
+            scored,
+            strict: ok,
+            strict_function: scored,
+            legacy: ok + 1,
+            legacy_function: scored,
+        }
+    }
+
+    #[test]
+    fn accuracy_table_shows_denominators_and_rates() {
+        let a = AccuracySummary {
+            all: group("All (micro)", 50, 0, 49, 41),
+            by_dataset: vec![group("BFCL_v3_exec_multiple_dataset", 50, 0, 49, 41)],
+            by_category: vec![group("BFCL Exec", 50, 0, 49, 41)],
+            vs_baseline_pp: None,
+        };
+        let t = accuracy_table(&a).to_string();
+        assert!(t.contains("BFCL_v3_exec_multiple_dataset"), "{t}");
+        assert!(t.contains("[BFCL Exec]"), "{t}");
+        assert!(t.contains("41 83.67%"), "{t}");
+        assert!(t.contains("42 85.71%"), "{t}");
+        let row = t.lines().find(|l| l.contains("All (micro)")).unwrap();
+        let cells: Vec<&str> = row.split('┆').map(str::trim).collect();
+        assert_eq!(
+            &cells[1..5],
+            ["50", "0", "1", "49"],
+            "input/filtered/invalid/scored"
+        );
+    }
+
+    #[test]
+    fn accuracy_cells_show_delta_or_baseline() {
+        let mut s = ArmSummary {
+            arm: "x".into(),
+            accuracy: Some(AccuracySummary {
+                all: group("All", 10, 0, 10, 5),
+                vs_baseline_pp: Some(AccuracyDelta {
+                    strict: 20.0,
+                    strict_function: 0.0,
+                    legacy: -10.0,
+                    legacy_function: 0.0,
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let c = accuracy_cells(&s, Some("base"));
+        assert_eq!(c[0], "50.0% | 100.0%");
+        assert_eq!(c[2], "+20.0 | -10.0");
+        assert_eq!(accuracy_cells(&s, Some("x"))[2], "baseline");
+        s.accuracy = None;
+        assert_eq!(accuracy_cells(&s, None)[0], "–");
+    }
 }

@@ -1,0 +1,74 @@
+//! Golden files for each table format, from a synthetic run the test writes itself.
+
+mod common;
+
+use fcbench_reports::table::{self, exporter, Column, TableFormat};
+
+fn render(format: TableFormat, columns: &[Column]) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = common::write_run(&tmp.path().join("run"), &common::Spec::default());
+    let sweep_path = dir.join(fcbench_reports::data::HEADS_FILE);
+    fcbench_core::rundir::write_json_atomic(&sweep_path, &common::sweep()).unwrap();
+    let data = fcbench_reports::load(&[dir], None).unwrap();
+    assert_eq!(data.groups.len(), 1);
+    let t = table::build(&data.groups[0], columns, 1, true).unwrap();
+    exporter(format).export(&t)
+}
+
+#[test]
+fn markdown_table() {
+    insta::assert_snapshot!(render(TableFormat::Markdown, &Column::ALL));
+}
+
+#[test]
+fn latex_table() {
+    insta::assert_snapshot!(render(TableFormat::Latex, &Column::DEFAULT));
+}
+
+#[test]
+fn csv_table() {
+    insta::assert_snapshot!(render(TableFormat::Csv, &Column::ALL));
+}
+
+#[test]
+fn incompatible_runs_get_separate_tables_and_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = common::write_run(&tmp.path().join("a"), &common::Spec::default());
+    let b = common::write_run(
+        &tmp.path().join("b"),
+        &common::Spec {
+            mode: fcbench_core::record::DecodeMode::Free,
+            ..Default::default()
+        },
+    );
+    let c = common::write_run(&tmp.path().join("c"), &common::Spec::default());
+    let data = fcbench_reports::load(&[a, b, c], None).unwrap();
+    assert_eq!(data.groups.len(), 2, "forced runs together, free apart");
+    assert_eq!(data.groups[0].runs.len(), 2);
+    assert!(
+        data.warnings.iter().any(|w| w.contains("never averaged")),
+        "{:?}",
+        data.warnings
+    );
+    // Side by side: every arm of both compatible runs is its own row, tagged by run.
+    let t = table::build(&data.groups[0], &[Column::P50], 1, false).unwrap();
+    assert_eq!(t.rows.len(), 6);
+    assert_eq!(t.rows[0].run.as_deref(), Some("R1"));
+    assert_eq!(t.rows[3].run.as_deref(), Some("R3"));
+}
+
+#[test]
+fn a_broken_calls_line_names_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = common::write_run(&tmp.path().join("run"), &common::Spec::default());
+    let path = dir.join("calls.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[1] = "{\"case_id\": 5}";
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let e = fcbench_reports::load(&[dir], None)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("calls.jsonl:2:"), "{e}");
+}
