@@ -76,8 +76,20 @@ struct Builtin {
 #[derive(Clone, Copy)]
 enum Format {
     Native,
-    Repro { dataset: &'static str },
+    Repro {
+        dataset: &'static str,
+        provenance: &'static str,
+        licence: &'static str,
+        /// JSON of [`ScenarioMeta::published_reference`], if any.
+        reference: Option<&'static str>,
+    },
 }
+
+const BFCL_PROVENANCE: &str = "Berkeley Function Calling Leaderboard v3 via the SimpleTool reproduction release (see scenarios/data/bfcl/PROVENANCE.md)";
+
+/// Google's published FunctionGemma figure on Mobile Actions: the baseline's fine-tuned weights
+/// are not run here, so it is shown apart from measured rows.
+const MOBILE_ACTIONS_REFERENCE: &str = r#"{"label": "FunctionGemma 270M on Mobile Actions (published by Google, not measured here)", "metric": "accuracy", "base_model": 0.58, "fine_tuned": 0.85, "source": "Google's FunctionGemma release (model card and announcement), as summarised in the SimpleTool reproduction fixtures' DIGEST.md"}"#;
 
 macro_rules! embed {
     ($p:literal) => {
@@ -95,6 +107,29 @@ const BUILTINS: &[Builtin] = &[
         format: Format::Native,
     },
     Builtin {
+        name: "robot-arm",
+        files: &[embed!("demo/robot_arm.jsonl")],
+        format: Format::Native,
+    },
+    Builtin {
+        name: "avatar",
+        files: &[embed!("demo/avatar.jsonl")],
+        format: Format::Native,
+    },
+    Builtin {
+        name: "mobile-actions",
+        files: &[
+            embed!("mobile_actions/mobile_actions.head.jsonl"),
+            embed!("mobile_actions/possible_answer/mobile_actions.jsonl"),
+        ],
+        format: Format::Repro {
+            dataset: "mobile_actions",
+            provenance: "Google's Mobile Actions dataset as converted by the SimpleTool reproduction release: the first 308 of 1,283 question rows, gold for all (see scenarios/data/mobile_actions/PROVENANCE.md)",
+            licence: "not stated in the release; cite Google's Mobile Actions dataset",
+            reference: Some(MOBILE_ACTIONS_REFERENCE),
+        },
+    },
+    Builtin {
         name: "bfcl-exec-simple",
         files: &[
             embed!("bfcl/BFCL_v3_exec_simple_dataset.json"),
@@ -102,6 +137,9 @@ const BUILTINS: &[Builtin] = &[
         ],
         format: Format::Repro {
             dataset: "BFCL_v3_exec_simple_dataset",
+            provenance: BFCL_PROVENANCE,
+            licence: "Apache-2.0",
+            reference: None,
         },
     },
     Builtin {
@@ -112,6 +150,9 @@ const BUILTINS: &[Builtin] = &[
         ],
         format: Format::Repro {
             dataset: "BFCL_v3_exec_multiple_dataset",
+            provenance: BFCL_PROVENANCE,
+            licence: "Apache-2.0",
+            reference: None,
         },
     },
 ];
@@ -142,7 +183,12 @@ pub fn load(name_or_path: &str) -> Result<Scenario, ScenarioError> {
             Format::Native => {
                 parse_native(b.files[0].1, &format!("scenarios/data/{}", b.files[0].0))?
             }
-            Format::Repro { dataset } => {
+            Format::Repro {
+                dataset,
+                provenance,
+                licence,
+                reference,
+            } => {
                 let (q, a) = (b.files[0], b.files[1]);
                 let cases = parse_repro(
                     q.1,
@@ -154,9 +200,10 @@ pub fn load(name_or_path: &str) -> Result<Scenario, ScenarioError> {
                     meta: ScenarioMeta {
                         name: b.name.into(),
                         description: format!("{dataset} from the SimpleTool reproduction fixtures"),
-                        provenance: "Berkeley Function Calling Leaderboard v3 via the SimpleTool reproduction release (see scenarios/data/bfcl/PROVENANCE.md)".into(),
-                        licence: "Apache-2.0".into(),
-                        published_reference: None,
+                        provenance: provenance.into(),
+                        licence: licence.into(),
+                        published_reference: reference
+                            .map(|r| serde_json::from_str(r).expect("built-in reference is JSON")),
                     },
                     cases,
                     files: Vec::new(),
@@ -267,6 +314,18 @@ pub fn query_has_history(query: &str) -> bool {
     })
 }
 
+/// Python's `bool(x)` of a JSON value.
+fn py_truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
 fn parse_gold_list(v: &Value) -> Result<Vec<GoldCall>, String> {
     let arr = v.as_array().ok_or("expected a list of gold calls")?;
     if arr.is_empty() {
@@ -353,8 +412,16 @@ pub fn parse_repro(
                 (None, Some(e))
             }
         };
+        // The reproduction's scorer looks for a structured `history` field on the message
+        // (strict.py), not for the `history: [...]` line inside the text; Mobile Actions rows
+        // have none, so their target is the first gold call, which is also what their gold
+        // means (`_k` rows list the calls still to make).
+        let has_history = messages
+            .first()
+            .and_then(|m| m.get("history"))
+            .is_some_and(py_truthy);
         cases.push(Case {
-            has_history: query_has_history(&query),
+            has_history,
             id,
             dataset: dataset.to_string(),
             query,

@@ -52,3 +52,41 @@ fn header_tools_are_inherited_and_history_detected() {
     ));
     assert!(!query_has_history("environment: []\nhistory: []\n\nq"));
 }
+
+#[test]
+fn mobile_actions_has_the_excerpt_with_gold_and_a_published_reference() {
+    let s = load("mobile-actions").unwrap();
+    assert_eq!(s.cases.len(), 308);
+    assert!(s
+        .cases
+        .iter()
+        .all(|c| c.gold.is_some() && c.tools.len() == 7));
+    assert_eq!(s.cases[0].dataset, "mobile_actions");
+    // The rows carry prior calls only inside the text; the reproduction's scorer (and so
+    // fcbench's) targets their first gold call.
+    assert!(s.cases.iter().all(|c| !c.has_history));
+    assert!(s.meta.published_reference.is_some());
+}
+
+#[test]
+fn demo_scenarios_have_gold_for_every_case_and_fit_six_heads() {
+    for name in ["game", "robot-arm", "avatar"] {
+        let s = load(name).unwrap();
+        assert!(s.cases.len() >= 8, "{name}");
+        for c in &s.cases {
+            assert!(c.gold.is_some(), "{name} {}", c.id);
+            assert!(!c.exceeds_arg_heads(), "{name} {}", c.id);
+        }
+    }
+}
+
+#[test]
+fn structured_history_field_sets_the_history_target_rule() {
+    let tools = r#"[{"name":"f","parameters":{"properties":{}}}]"#;
+    let q = format!(
+        "{{\"id\":\"a\",\"question\":[[{{\"role\":\"user\",\"content\":\"history: [f()]\\n\\nq\",\"history\":[\"f()\"]}}]],\"function\":{tools}}}\n{{\"id\":\"b\",\"question\":[[{{\"role\":\"user\",\"content\":\"history: [f()]\\n\\nq\"}}]],\"function\":{tools}}}"
+    );
+    let cases = parse_repro(&q, "q.json", None, "d").unwrap();
+    assert!(cases[0].has_history);
+    assert!(!cases[1].has_history);
+}

@@ -5,7 +5,11 @@ use fcbench_core::protocol::{PlanOptions, Protocol};
 use fcbench_scenarios::{load, parse_repro};
 
 fn golden(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/golden/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/golden/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 #[test]
@@ -24,12 +28,22 @@ fn simpletool_prompt_matches_the_reproduction_byte_for_byte() {
         (&multiple.cases[3], "simpletool_exec_multiple_3.txt"),
         (&mobile[0], "simpletool_mobile_actions_5_1.txt"),
     ] {
-        let plan = Protocol::SimpleTool.plan(case, &PlanOptions::default()).unwrap();
+        let plan = Protocol::SimpleTool
+            .plan(case, &PlanOptions::default())
+            .unwrap();
         let want = golden(file);
         for h in &plan.heads {
-            assert_eq!(h.prompt, format!("{want}<{}>", h.name), "{file}, head {}", h.name);
+            assert_eq!(
+                h.prompt,
+                format!("{want}<{}>", h.name),
+                "{file}, head {}",
+                h.name
+            );
         }
-        assert!(want.starts_with(&plan.prefix), "{file}: prefix is a prefix of the prompt");
+        assert!(
+            want.starts_with(&plan.prefix),
+            "{file}: prefix is a prefix of the prompt"
+        );
     }
 }
 
@@ -53,17 +67,37 @@ fn head_plan_follows_the_widest_candidate_tool() {
         .plan(&s.cases[1], &PlanOptions { content_head: true })
         .unwrap();
     assert_eq!(with_content.heads[0].name, "content");
-    assert!(with_content.heads[0].reference.is_none(), "no gold exists for free text");
+    assert!(
+        with_content.heads[0].reference.is_none(),
+        "no gold exists for free text"
+    );
 }
 
 #[test]
 fn reference_outputs_render_the_gold_call_per_protocol() {
     let s = load("game").unwrap();
     let case = &s.cases[1]; // cast_spell meteor at (9,6) radius 2
-    let st = Protocol::SimpleTool.plan(case, &PlanOptions::default()).unwrap();
-    let refs: Vec<_> = st.heads.iter().map(|h| h.reference.clone().unwrap()).collect();
-    assert_eq!(refs, ["cast_spell</function>", "meteor</arg1>", "9</arg2>", "6</arg3>", "2</arg4>"]);
-    let fg = Protocol::FunctionGemma.plan(case, &PlanOptions::default()).unwrap();
+    let st = Protocol::SimpleTool
+        .plan(case, &PlanOptions::default())
+        .unwrap();
+    let refs: Vec<_> = st
+        .heads
+        .iter()
+        .map(|h| h.reference.clone().unwrap())
+        .collect();
+    assert_eq!(
+        refs,
+        [
+            "cast_spell</function>",
+            "meteor</arg1>",
+            "9</arg2>",
+            "6</arg3>",
+            "2</arg4>"
+        ]
+    );
+    let fg = Protocol::FunctionGemma
+        .plan(case, &PlanOptions::default())
+        .unwrap();
     assert_eq!(
         fg.heads[0].reference.as_deref().unwrap(),
         "<start_function_call>call:cast_spell{spell:<escape>meteor<escape>,x:9,y:6,radius:2}<end_function_call>"
@@ -74,9 +108,17 @@ fn reference_outputs_render_the_gold_call_per_protocol() {
         "<tool_call>\n{\"name\": \"cast_spell\", \"arguments\": {\"spell\": \"meteor\", \"x\": 9, \"y\": 6, \"radius\": 2}}\n</tool_call>"
     );
     // An argument the gold lets be omitted, beyond the tool's arity: null.
-    let freeze = Protocol::SimpleTool.plan(&s.cases[6], &PlanOptions::default()).unwrap();
-    assert_eq!(freeze.heads[4].reference.as_deref(), Some("1</arg4>"), "first non-empty acceptable value");
-    let zero = Protocol::SimpleTool.plan(&s.cases[4], &PlanOptions::default()).unwrap();
+    let freeze = Protocol::SimpleTool
+        .plan(&s.cases[6], &PlanOptions::default())
+        .unwrap();
+    assert_eq!(
+        freeze.heads[4].reference.as_deref(),
+        Some("1</arg4>"),
+        "first non-empty acceptable value"
+    );
+    let zero = Protocol::SimpleTool
+        .plan(&s.cases[4], &PlanOptions::default())
+        .unwrap();
     assert_eq!(zero.heads[1].reference.as_deref(), Some("<|null|>"));
 }
 

@@ -12,6 +12,7 @@ pub mod record;
 pub mod rundir;
 pub mod runner;
 pub mod scenario;
+pub mod score;
 pub mod stats;
 pub mod summary;
 pub mod sweep;

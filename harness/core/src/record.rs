@@ -139,7 +139,7 @@ pub struct CallRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parse_error: Option<String>,
     /// Scores of the parsed call against the case's gold (absent when the case has no valid
-    /// gold, or the call failed).
+    /// gold or was filtered; all false when the call failed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
     /// Server-reported latency for call-level backends that give one.

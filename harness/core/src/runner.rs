@@ -7,7 +7,8 @@ use crate::decode::{prepare, slot_utilisation, DecodeOptions, Decoder};
 use crate::markers::MarkerMap;
 use crate::protocol::{PlanError, PlanOptions, Protocol};
 use crate::record::{
-    ArmInfo, CallRecord, CallStatus, DecodeMode, Manifest, RunSettings, RunSummary, SCHEMA_VERSION,
+    ArmInfo, CallRecord, CallStatus, DecodeMode, Manifest, RunSettings, RunSummary, Verdict,
+    SCHEMA_VERSION,
 };
 use crate::rundir::{RunDir, RunDirError};
 use crate::scenario::Case;
@@ -308,6 +309,15 @@ fn record(
         .map(|h| (h.name.clone(), h.text.clone()))
         .collect();
     let parsed = protocol.parse(case, &texts);
+    // Scorers see every call the output names (strict wants exactly one); the record keeps
+    // the first.
+    let calls = match protocol {
+        Protocol::SimpleTool | Protocol::SimpleToolSerial => {
+            crate::protocol::simpletool_decode_calls(case, &texts)
+        }
+        _ => parsed.call.clone().into_iter().collect(),
+    };
+    let verdict = crate::score::verdict(case, &calls);
     CallRecord {
         case_id: case.id.clone(),
         dataset: case.dataset.clone(),
@@ -332,7 +342,7 @@ fn record(
         reference_tokens: out.reference_tokens,
         parsed: parsed.call,
         parse_error: parsed.error,
-        verdict: None,
+        verdict,
         engine_reported_ms: None,
     }
 }
@@ -369,7 +379,12 @@ fn failed(
         reference_tokens: None,
         parsed: None,
         parse_error: None,
-        verdict: None,
+        // A failed call with gold is a wrong answer (counted, not dropped); a filtered case
+        // is not scored.
+        verdict: match status {
+            CallStatus::Failed => case.gold.as_ref().map(|_| Verdict::default()),
+            _ => None,
+        },
         engine_reported_ms: None,
     }
 }

@@ -1,7 +1,11 @@
 //! From call records to per-arm summaries: the same code serves `run`, the TUI, reports and
 //! the gate, so every view shows the same numbers.
 
-use crate::record::{ArmSummary, CallRecord, CallStatus, StopReason};
+use crate::record::{
+    AccuracyDelta, AccuracySummary, ArmSummary, CallRecord, CallStatus, GroupAccuracy, StopReason,
+    Verdict,
+};
+use crate::score::{category, CATEGORIES};
 use crate::stats::{distribution, mean, median, ratio_estimate};
 use std::collections::BTreeMap;
 
@@ -69,7 +73,7 @@ pub fn summarise_arm(arm: &str, records: &[&CallRecord]) -> ArmSummary {
         },
         speedup_vs_baseline: None,
         parsed_calls: ok.iter().filter(|r| r.parsed.is_some()).count(),
-        accuracy: None,
+        accuracy: accuracy(records),
         e2e,
     }
 }
@@ -106,7 +110,199 @@ pub fn summarise(
                     s.speedup_vs_baseline = Some(ratio_estimate(&ratios, 0x5eed));
                 }
             }
+            if let (Some(b), Some(acc)) = (baseline, s.accuracy.as_mut()) {
+                if b != arm {
+                    acc.vs_baseline_pp = accuracy_delta(&recs, &of(b));
+                }
+            }
             s
         })
         .collect()
+}
+
+impl GroupAccuracy {
+    fn add(&mut self, r: &CallRecord) {
+        self.input += 1;
+        match (r.status, r.verdict) {
+            (CallStatus::Filtered, _) => self.filtered += 1,
+            (_, None) => self.invalid_gold += 1,
+            (_, Some(v)) => {
+                self.scored += 1;
+                self.strict += usize::from(v.strict);
+                self.strict_function += usize::from(v.strict_function);
+                self.legacy += usize::from(v.legacy);
+                self.legacy_function += usize::from(v.legacy_function);
+            }
+        }
+    }
+}
+
+/// Accuracy over the rows of one arm: each case once (its first repeat), failed calls counted
+/// wrong, filtered and gold-less rows counted apart. `None` when nothing has gold.
+pub fn accuracy(records: &[&CallRecord]) -> Option<AccuracySummary> {
+    let rows: Vec<&CallRecord> = records.iter().copied().filter(|r| r.repeat == 0).collect();
+    if rows.iter().all(|r| r.verdict.is_none()) {
+        return None;
+    }
+    let mut all = GroupAccuracy {
+        group: "All (micro)".into(),
+        ..Default::default()
+    };
+    let mut by_dataset: Vec<GroupAccuracy> = Vec::new();
+    let mut by_category: Vec<GroupAccuracy> = CATEGORIES
+        .iter()
+        .map(|c| GroupAccuracy {
+            group: c.to_string(),
+            ..Default::default()
+        })
+        .collect();
+    for r in rows {
+        all.add(r);
+        match by_dataset.iter_mut().find(|g| g.group == r.dataset) {
+            Some(g) => g.add(r),
+            None => {
+                let mut g = GroupAccuracy {
+                    group: r.dataset.clone(),
+                    ..Default::default()
+                };
+                g.add(r);
+                by_dataset.push(g);
+            }
+        }
+        if let Some(c) = category(&r.dataset) {
+            if let Some(g) = by_category.iter_mut().find(|g| g.group == c) {
+                g.add(r);
+            }
+        }
+    }
+    by_category.retain(|g| g.input > 0);
+    Some(AccuracySummary {
+        all,
+        by_dataset,
+        by_category,
+        vs_baseline_pp: None,
+    })
+}
+
+/// This arm's accuracy minus the baseline's, in percentage points, over the cases both scored.
+pub fn accuracy_delta(arm: &[&CallRecord], baseline: &[&CallRecord]) -> Option<AccuracyDelta> {
+    let verdicts = |recs: &[&CallRecord]| -> BTreeMap<String, Verdict> {
+        recs.iter()
+            .filter(|r| r.repeat == 0)
+            .filter_map(|r| r.verdict.map(|v| (r.case_id.clone(), v)))
+            .collect()
+    };
+    let mine = verdicts(arm);
+    let base = verdicts(baseline);
+    let pairs: Vec<(&Verdict, &Verdict)> = mine
+        .iter()
+        .filter_map(|(c, v)| base.get(c).map(|b| (v, b)))
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    let pp = |f: fn(&Verdict) -> bool| {
+        let n = pairs.len() as f64;
+        let a = pairs.iter().filter(|(v, _)| f(v)).count() as f64;
+        let b = pairs.iter().filter(|(_, v)| f(v)).count() as f64;
+        (a - b) / n * 100.0
+    };
+    Some(AccuracyDelta {
+        strict: pp(|v| v.strict),
+        strict_function: pp(|v| v.strict_function),
+        legacy: pp(|v| v.legacy),
+        legacy_function: pp(|v| v.legacy_function),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rec(arm: &str, case: &str, dataset: &str, status: &str, v: Option<[bool; 4]>) -> CallRecord {
+        let mut r: CallRecord = serde_json::from_value(json!({
+            "case_id": case, "dataset": dataset, "arm": arm, "protocol": "simpletool",
+            "mode": "free", "regime": "cold", "repeat": 0, "status": status,
+            "prompt_tokens": 0, "cached_tokens": 0, "prefilled_tokens": 0, "heads": [],
+            "prefill_ms": 0.0, "decode_ms": 0.0, "e2e_ms": 1.0, "engine_ms": 1.0,
+            "step_ms": [], "step_batch": [], "slot_utilisation": 0.0
+        }))
+        .unwrap();
+        r.verdict = v.map(|[a, b, c, d]| Verdict {
+            strict: a,
+            strict_function: b,
+            legacy: c,
+            legacy_function: d,
+        });
+        r
+    }
+
+    #[test]
+    fn denominators_and_groups() {
+        let t = [true; 4];
+        let f = [false; 4];
+        let rs = [
+            rec("a", "1", "BFCL_v3_exec_simple_dataset", "ok", Some(t)),
+            rec("a", "2", "BFCL_v3_exec_simple_dataset", "ok", Some(f)),
+            rec("a", "3", "BFCL_v3_exec_multiple_dataset", "ok", None),
+            rec("a", "4", "BFCL_v3_exec_multiple_dataset", "filtered", None),
+            rec("a", "5", "mobile_actions", "failed", Some(f)),
+        ];
+        let mut repeat = rec("a", "1", "BFCL_v3_exec_simple_dataset", "ok", Some(f));
+        repeat.repeat = 1;
+        let mut refs: Vec<&CallRecord> = rs.iter().collect();
+        refs.push(&repeat);
+        let a = accuracy(&refs).unwrap();
+        assert_eq!(
+            (
+                a.all.input,
+                a.all.filtered,
+                a.all.invalid_gold,
+                a.all.scored
+            ),
+            (5, 1, 1, 3),
+            "each case once; failed calls scored wrong"
+        );
+        assert_eq!(a.all.strict, 1);
+        let names: Vec<_> = a.by_dataset.iter().map(|g| g.group.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "BFCL_v3_exec_simple_dataset",
+                "BFCL_v3_exec_multiple_dataset",
+                "mobile_actions"
+            ]
+        );
+        let cats: Vec<_> = a
+            .by_category
+            .iter()
+            .map(|g| (g.group.as_str(), g.scored))
+            .collect();
+        assert_eq!(cats, [("BFCL Exec", 2), ("Mobile Actions", 1)]);
+    }
+
+    #[test]
+    fn no_gold_no_accuracy() {
+        let rs = [rec("a", "1", "game", "ok", None)];
+        assert!(accuracy(&rs.iter().collect::<Vec<_>>()).is_none());
+    }
+
+    #[test]
+    fn delta_to_baseline_uses_rows_both_scored() {
+        let t = [true; 4];
+        let f = [false; 4];
+        let rs = [
+            rec("arm", "1", "d", "ok", Some(t)),
+            rec("arm", "2", "d", "ok", Some(t)),
+            rec("arm", "3", "d", "ok", Some(t)), // baseline has no verdict here
+            rec("base", "1", "d", "ok", Some(t)),
+            rec("base", "2", "d", "ok", Some(f)),
+            rec("base", "3", "d", "ok", None),
+        ];
+        let s = summarise(&rs, &["arm".into(), "base".into()], Some("base"));
+        let d = s[0].accuracy.as_ref().unwrap().vs_baseline_pp.unwrap();
+        assert_eq!(d.strict, 50.0);
+        assert!(s[1].accuracy.as_ref().unwrap().vs_baseline_pp.is_none());
+    }
 }

@@ -16,7 +16,8 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use simpletool::{
-    decode_heads as simpletool_decode_heads, NULL as NULL_MARKER, SIMPLETOOL_SYSTEM_PROMPT,
+    decode_calls as simpletool_decode_calls, decode_heads as simpletool_decode_heads,
+    NULL as NULL_MARKER, SIMPLETOOL_SYSTEM_PROMPT,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -199,6 +200,3 @@ pub(crate) fn value_text(v: &serde_json::Value) -> String {
         other => crate::pyjson::dumps(other),
     }
 }
-
-#[cfg(test)]
-mod golden_tests;

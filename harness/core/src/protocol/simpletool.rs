@@ -114,48 +114,186 @@ pub(super) fn plan(
 }
 
 fn is_null(s: &str) -> bool {
-    matches!(s, "" | NULL | "null" | "None")
+    // `|<null>|` is a garbled null the reproduction's converter also accepts.
+    matches!(s, "" | NULL | "|<null>|" | "null" | "None")
 }
 
-/// Heads → call, as the reproduction defines it: function head stripped (empty, `<|null|>` or
-/// `None` → no call); `argK` → the K-th property of the chosen tool; heads past its arity
-/// ignored; empty/`<|null|>`/`null`/`None` → omitted; else JSON if it parses, else the string.
-/// An unknown function keeps its arguments keyed `arg1`…`arg6`.
-pub fn decode_heads(case: &Case, heads: &[(String, String)]) -> Option<FunctionCall> {
-    let get = |h: &str| heads.iter().find(|(n, _)| n == h).map(|(_, t)| t.trim());
-    let name = get("function").unwrap_or("");
-    if matches!(name, "" | NULL | "None") {
+/// `argK` text → value: omitted when null-like, JSON when it parses, else the stripped text.
+fn arg_value(raw: Option<&str>) -> Option<Value> {
+    let raw = raw?.trim();
+    if is_null(raw) {
         return None;
     }
-    let tool = case.tool(name);
-    let mut arguments = Map::new();
-    for k in 1..=MAX_ARG_HEADS {
-        let key = match tool {
-            Some(t) => match t.params.get(k - 1) {
-                Some(p) => p.name.clone(),
-                None => break,
-            },
-            None => format!("arg{k}"),
-        };
-        let Some(raw) = get(&format!("arg{k}")) else {
-            continue;
-        };
-        if is_null(raw) {
-            continue;
-        }
-        let value =
-            serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::String(raw.into()));
-        arguments.insert(key, value);
+    Some(serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::String(raw.into())))
+}
+
+/// Heads → calls, as the reproduction's converter defines it (simpletool_eval/conversion.py):
+/// function head stripped (empty, `<|null|>` or `None` → no call); `argK` → the K-th property
+/// of the chosen tool; heads past its arity ignored; empty/`<|null|>`/`null`/`None` → omitted;
+/// else JSON if it parses, else the string. An unknown function keeps its arguments keyed
+/// `arg1`…`arg6`. A function head naming several functions (split at `,`, `;` or newlines)
+/// gives several calls that take the argument heads in turn; an unknown one among several
+/// gets no arguments.
+pub fn decode_calls(case: &Case, heads: &[(String, String)]) -> Vec<FunctionCall> {
+    let get = |h: &str| heads.iter().find(|(n, _)| n == h).map(|(_, t)| t.as_str());
+    let args: Vec<Option<&str>> = (1..=MAX_ARG_HEADS)
+        .map(|k| get(&format!("arg{k}")))
+        .collect();
+    let head = get("function").unwrap_or("").trim();
+    if matches!(head, "" | NULL | "None") {
+        return Vec::new();
     }
-    Some(FunctionCall {
-        name: name.to_string(),
-        arguments,
-    })
+    let names: Vec<&str> = head
+        .split([',', ';', '\n'])
+        .filter(|f| !f.trim().is_empty() && !matches!(*f, NULL | "None"))
+        .map(str::trim)
+        .collect();
+    if let [name] = names[..] {
+        let mut arguments = Map::new();
+        match case.tool(name) {
+            Some(t) => {
+                for (p, raw) in t.params.iter().zip(&args) {
+                    if let Some(v) = arg_value(*raw) {
+                        arguments.insert(p.name.clone(), v);
+                    }
+                }
+            }
+            None => {
+                for (k, raw) in args.iter().enumerate() {
+                    if let Some(v) = arg_value(*raw) {
+                        arguments.insert(format!("arg{}", k + 1), v);
+                    }
+                }
+            }
+        }
+        return vec![FunctionCall {
+            name: name.to_string(),
+            arguments,
+        }];
+    }
+    let mut next = 0;
+    names
+        .into_iter()
+        .map(|name| {
+            let mut arguments = Map::new();
+            for p in case.tool(name).map_or(&[][..], |t| &t.params[..]) {
+                let Some(raw) = args.get(next) else { break };
+                next += 1;
+                if let Some(v) = arg_value(*raw) {
+                    arguments.insert(p.name.clone(), v);
+                }
+            }
+            FunctionCall {
+                name: name.to_string(),
+                arguments,
+            }
+        })
+        .collect()
+}
+
+/// The first call of [`decode_calls`]: what a single-call consumer sees.
+pub fn decode_heads(case: &Case, heads: &[(String, String)]) -> Option<FunctionCall> {
+    decode_calls(case, heads).into_iter().next()
 }
 
 pub(super) fn parse(case: &Case, heads: &[(String, String)]) -> Parsed {
+    let calls = decode_calls(case, heads);
+    // Only one call fits the record; the scorers see all of them (strict needs exactly one).
+    let error = (calls.len() > 1).then(|| {
+        format!(
+            "the function head names {} calls; only the first is kept here",
+            calls.len()
+        )
+    });
     Parsed {
-        call: decode_heads(case, heads),
-        error: None,
+        call: calls.into_iter().next(),
+        error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Tool;
+
+    fn case() -> Case {
+        let t = |v: Value| Tool::from_json(&v).unwrap();
+        Case {
+            id: "c".into(),
+            dataset: "d".into(),
+            query: "q".into(),
+            environment: vec![],
+            history: vec![],
+            tools: vec![
+                t(json!({"name": "f", "parameters": {"properties": {"z": {}, "a": {}}}})),
+                t(json!({"name": "g", "parameters": {"properties": {"b": {}}}})),
+            ],
+            gold: None,
+            gold_error: None,
+            has_history: false,
+        }
+    }
+
+    fn heads(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn positional_arguments_follow_property_order_and_arity() {
+        let c = decode_calls(
+            &case(),
+            &heads(&[
+                ("function", " f "),
+                ("arg1", "3"),
+                ("arg2", "x y"),
+                ("arg3", "9"),
+            ]),
+        );
+        assert_eq!(
+            serde_json::to_value(&c).unwrap(),
+            json!([{"name": "f", "arguments": {"z": 3, "a": "x y"}}])
+        );
+    }
+
+    #[test]
+    fn null_likes_are_omitted_and_no_call_is_empty() {
+        for null in ["", "<|null|>", "|<null>|", "null", "None", "  "] {
+            let c = decode_calls(&case(), &heads(&[("function", "g"), ("arg1", null)]));
+            assert!(c[0].arguments.is_empty(), "{null:?}");
+        }
+        for none in ["", "<|null|>", "None"] {
+            assert!(decode_calls(&case(), &heads(&[("function", none)])).is_empty());
+        }
+    }
+
+    #[test]
+    fn unknown_function_keeps_positional_keys() {
+        let c = decode_calls(&case(), &heads(&[("function", "h"), ("arg2", "[1, 2]")]));
+        assert_eq!(
+            serde_json::to_value(&c[0].arguments).unwrap(),
+            json!({"arg2": [1, 2]})
+        );
+    }
+
+    #[test]
+    fn several_names_take_the_argument_heads_in_turn() {
+        let c = decode_calls(
+            &case(),
+            &heads(&[
+                ("function", "f, g"),
+                ("arg1", "1"),
+                ("arg2", ""),
+                ("arg3", "b"),
+            ]),
+        );
+        assert_eq!(
+            serde_json::to_value(&c).unwrap(),
+            json!([{"name": "f", "arguments": {"z": 1}}, {"name": "g", "arguments": {"b": "b"}}])
+        );
+        let p = parse(&case(), &heads(&[("function", "f;g")]));
+        assert_eq!(p.call.unwrap().name, "f");
+        assert!(p.error.unwrap().contains("2 calls"));
     }
 }
