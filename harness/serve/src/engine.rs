@@ -1,0 +1,221 @@
+//! The engine thread. llama.cpp sessions are not `Send`, so one thread owns every session and
+//! takes jobs from a bounded channel, one at a time: concurrent requests are deliberately
+//! *serialised* (never batched together), and each reply says how long it queued.
+
+use fcbench_core::backend::{BackendError, BackendInfo, TokenBackend};
+use fcbench_core::decode::{prepare, CallOutcome, DecodeOptions, Decoder};
+use fcbench_core::markers::MarkerMap;
+use fcbench_core::protocol::{Parsed, PlanOptions, PromptPlan, Protocol, SIMPLETOOL_SYSTEM_PROMPT};
+use fcbench_core::record::{CacheRegime, DecodeMode};
+use fcbench_core::scenario::Case;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::time::Instant;
+use tokio::sync::oneshot;
+
+/// One call for the engine.
+pub struct Job {
+    pub case: Case,
+    /// `simpletool` (the function-call API) or `json` (chat completions).
+    pub protocol: Protocol,
+    pub mode: DecodeMode,
+    pub content_head: bool,
+    pub max_head_tokens: usize,
+    /// Replaces SimpleTool's system prompt.
+    pub system: Option<String>,
+    /// Use the case's query as the user turn's body verbatim, instead of the
+    /// `environment/history/query` rendering (chat completions: the client already rendered its
+    /// context into the message). The case must then have no environment or history.
+    pub verbatim_user_turn: bool,
+    pub enqueued: Instant,
+    pub reply: oneshot::Sender<Result<Done, JobError>>,
+}
+
+/// A finished call.
+#[derive(Debug)]
+pub struct Done {
+    pub outcome: CallOutcome,
+    pub prompt_tokens: usize,
+    pub parsed: Parsed,
+    /// From enqueue to the engine taking the job.
+    pub queue_ms: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The request cannot be served as sent (→ 4xx).
+    #[error("{0}")]
+    Invalid(String),
+    /// The engine failed (→ 500).
+    #[error("{0}")]
+    Engine(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub regime: CacheRegime,
+    /// Forced mode maps protocol markers the vocabulary lacks to spare tokens, as `fcbench run`
+    /// does by default, so that forced results agree with in-process runs.
+    pub map_markers: bool,
+}
+
+/// Where handlers send jobs.
+#[derive(Clone)]
+pub struct EngineHandle {
+    tx: SyncSender<Job>,
+    capacity: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("the engine queue is full ({0} requests waiting); retry later")]
+    Full(usize),
+    #[error("the engine has stopped")]
+    Stopped,
+}
+
+/// A bounded queue: beyond `capacity` waiting requests the server answers 503 at once instead
+/// of letting latency grow without bound.
+pub fn channel(capacity: usize) -> (EngineHandle, Receiver<Job>) {
+    let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
+    (EngineHandle { tx, capacity }, rx)
+}
+
+impl EngineHandle {
+    pub fn submit(&self, job: Job) -> Result<(), SubmitError> {
+        self.tx.try_send(job).map_err(|e| match e {
+            TrySendError::Full(_) => SubmitError::Full(self.capacity),
+            TrySendError::Disconnected(_) => SubmitError::Stopped,
+        })
+    }
+}
+
+const SLOTS: [(Protocol, DecodeMode); 4] = [
+    (Protocol::SimpleTool, DecodeMode::Free),
+    (Protocol::SimpleTool, DecodeMode::Forced),
+    (Protocol::Json, DecodeMode::Free),
+    (Protocol::Json, DecodeMode::Forced),
+];
+
+/// Own the sessions and serve jobs until every [`EngineHandle`] is dropped. One session per
+/// (protocol, mode), so each keeps its own cached prefix and marker map. `ready` gets the
+/// backend's description once the sessions are open, or why they could not be.
+pub fn run_engine<'m>(
+    open: &mut dyn FnMut() -> Result<Box<dyn TokenBackend + 'm>, String>,
+    cfg: &EngineConfig,
+    jobs: Receiver<Job>,
+    ready: impl FnOnce(Result<BackendInfo, String>),
+) {
+    let mut sessions = Vec::new();
+    for _ in SLOTS {
+        match open() {
+            Ok(s) => sessions.push(s),
+            Err(e) => return ready(Err(e)),
+        }
+    }
+    let mut decoders: Vec<Decoder> = sessions
+        .iter_mut()
+        .zip(SLOTS)
+        .map(|(s, (p, mode))| {
+            let map = cfg.map_markers && mode == DecodeMode::Forced;
+            let markers = MarkerMap::build(&**s, &p.markers(), map);
+            Decoder::new(s.as_mut(), markers)
+        })
+        .collect();
+    ready(Ok(decoders[0].backend().info().clone()));
+    while let Ok(job) = jobs.recv() {
+        let queue_ms = job.enqueued.elapsed().as_secs_f64() * 1e3;
+        if job.reply.is_closed() {
+            // The client gave up (timeout, disconnect) while queued: decoding for nobody would
+            // only lengthen the queue behind it.
+            eprintln!("skipped a request whose client left after queue={queue_ms:.1}ms");
+            continue;
+        }
+        let slot = SLOTS
+            .iter()
+            .position(|&(p, m)| p == job.protocol && m == job.mode);
+        let result = match slot {
+            None => Err(JobError::Invalid(format!(
+                "protocol {} is not served",
+                job.protocol
+            ))),
+            // A panic inside the engine must not take the server down with it.
+            Some(i) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                one_job(&mut decoders[i], &job, cfg)
+            }))
+            .unwrap_or_else(|_| Err(JobError::Engine("the engine panicked on this call".into()))),
+        };
+        let _ = job
+            .reply
+            .send(result.map(|(outcome, prompt_tokens, parsed)| Done {
+                outcome,
+                prompt_tokens,
+                parsed,
+                queue_ms,
+            }));
+    }
+}
+
+/// Replace `from` (which must occur) in the prefix and every head prompt.
+fn replace_in_plan(plan: &mut PromptPlan, from: &str, to: &str) -> Result<(), JobError> {
+    if !plan.heads.iter().all(|h| h.prompt.contains(from)) {
+        return Err(JobError::Engine(format!(
+            "prompt template changed: `{}` not found",
+            from.escape_debug()
+        )));
+    }
+    plan.prefix = plan.prefix.replacen(from, to, 1);
+    for h in &mut plan.heads {
+        h.prompt = h.prompt.replacen(from, to, 1);
+    }
+    Ok(())
+}
+
+/// The user-turn opening that SimpleTool's rendering gives an empty environment and history.
+const EMPTY_CONTEXT: &str = "<|im_start|>user\nenvironment: []\nhistory: []\n\n";
+
+fn one_job(
+    decoder: &mut Decoder,
+    job: &Job,
+    cfg: &EngineConfig,
+) -> Result<(CallOutcome, usize, Parsed), JobError> {
+    let mut plan = job
+        .protocol
+        .plan(
+            &job.case,
+            &PlanOptions {
+                content_head: job.content_head,
+            },
+        )
+        .map_err(|e| JobError::Invalid(e.to_string()))?;
+    if let Some(system) = &job.system {
+        if job.protocol == Protocol::SimpleTool {
+            replace_in_plan(&mut plan, SIMPLETOOL_SYSTEM_PROMPT, system)?;
+        }
+    }
+    if job.verbatim_user_turn {
+        // The case was built with the message as its query and no environment or history.
+        replace_in_plan(&mut plan, EMPTY_CONTEXT, "<|im_start|>user\n")?;
+    }
+    let backend_err = |e: BackendError| match e {
+        BackendError::ContextOverflow { .. } | BackendError::Tokenize(_) => {
+            JobError::Invalid(e.to_string())
+        }
+        other => JobError::Engine(other.to_string()),
+    };
+    let prepared =
+        prepare(decoder.backend(), decoder.markers(), &plan, job.mode).map_err(backend_err)?;
+    let opts = DecodeOptions {
+        mode: job.mode,
+        regime: cfg.regime,
+        max_head_tokens: job.max_head_tokens,
+        parallel: job.protocol.parallel(),
+    };
+    let outcome = decoder.run(&prepared, &opts).map_err(backend_err)?;
+    let texts: Vec<(String, String)> = outcome
+        .heads
+        .iter()
+        .map(|h| (h.name.clone(), h.text.clone()))
+        .collect();
+    let parsed = job.protocol.parse(&job.case, &texts);
+    Ok((outcome, prepared.prompt_tokens(), parsed))
+}
