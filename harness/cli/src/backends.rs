@@ -1,7 +1,7 @@
 //! Backends compiled into this binary (each behind its cargo feature), opened by name.
 
 use anyhow::{bail, Result};
-use fcbench_core::backend::TokenBackend;
+use fcbench_core::backend::{CallBackend, TokenBackend};
 use fcbench_core::models::ResolvedModel;
 
 /// Names of the token-level backends this build has.
@@ -10,6 +10,61 @@ pub fn available() -> Vec<&'static str> {
         #[cfg(feature = "llama")]
         "llama",
     ]
+}
+
+/// Names of the call-level backends (whole calls: recorded outputs, servers) this build has.
+pub fn call_level() -> Vec<&'static str> {
+    vec![
+        #[cfg(feature = "replay")]
+        "replay",
+        #[cfg(feature = "http")]
+        "http",
+    ]
+}
+
+/// A call-level backend opened from the run's arguments, and the model name its arms carry.
+pub struct OpenedCalls {
+    pub backend: Box<dyn CallBackend>,
+    pub model: String,
+}
+
+/// Open call-level backend `name` for one arm; `None` when `name` is not call-level here.
+pub fn open_calls(
+    name: &str,
+    #[allow(unused_variables)] args: &crate::cmd::run::RunArgs,
+) -> Result<Option<OpenedCalls>> {
+    match name {
+        #[cfg(feature = "replay")]
+        "replay" => {
+            let Some(path) = &args.recorded else {
+                bail!("--backend replay needs --recorded <results.jsonl>");
+            };
+            let b = fcbench_replay::ReplayBackend::open(path)?;
+            Ok(Some(OpenedCalls {
+                model: b.model_name(),
+                backend: Box::new(b),
+            }))
+        }
+        #[cfg(feature = "http")]
+        "http" => {
+            let Some(url) = &args.url else {
+                bail!("--backend http needs --url http://host:port");
+            };
+            if !(args.http_timeout_s > 0.0 && args.http_timeout_s <= 86_400.0) {
+                bail!("--http-timeout-s must be in (0, 86400]");
+            }
+            let mut cfg = fcbench_http::HttpConfig::new(url, args.api);
+            cfg.model = args.http_model.clone();
+            cfg.stream = args.stream;
+            cfg.timeout = std::time::Duration::from_secs_f64(args.http_timeout_s);
+            let b = fcbench_http::HttpBackend::connect(cfg)?;
+            Ok(Some(OpenedCalls {
+                model: b.model().to_string(),
+                backend: Box::new(b),
+            }))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// A model loaded into one backend; sessions (one per arm) are opened on it.
@@ -33,8 +88,9 @@ impl LoadedModel {
                 &model.sha256,
             )?)),
             other => bail!(
-                "backend `{other}` is not in this build (available: {}); backends are cargo features of the `fcbench` crate",
-                available().join(", ")
+                "backend `{other}` is not in this build (available: {}; call-level: {}); backends are cargo features of the `fcbench` crate",
+                available().join(", "),
+                call_level().join(", ")
             ),
         }
     }

@@ -28,7 +28,9 @@ fn forced_run_of_three_cases_end_to_end() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
     let out = fcbench()
-        .args(["run", "--model", "smollm2", "--limit", "3", "--repeat", "1", "--warmup", "0", "-q"])
+        .args([
+            "run", "--model", "smollm2", "--limit", "3", "--repeat", "1", "--warmup", "0", "-q",
+        ])
         .arg("--out")
         .arg(&dir)
         .assert()
@@ -44,7 +46,11 @@ fn forced_run_of_three_cases_end_to_end() {
     assert_eq!(info.architecture, "llama");
     assert_eq!(info.quantization, "q4_1");
     assert_eq!(info.model_sha256.len(), 64);
-    assert!(info.build.contains("CPU"), "build flags recorded: {}", info.build);
+    assert!(
+        info.build.contains("CPU"),
+        "build flags recorded: {}",
+        info.build
+    );
     assert!(!manifest.scenario.files[0].sha256.is_empty());
 
     let summary = read_summary(&dir);
@@ -60,9 +66,19 @@ fn forced_run_of_three_cases_end_to_end() {
         // Forced decoding appends the gold call's tokens, so every protocol's output must
         // parse back into exactly the reference call.
         let case = scenario.cases.iter().find(|c| c.id == r.case_id).unwrap();
-        assert_eq!(r.parsed.as_ref(), case.reference_call().as_ref(), "{} {}", r.arm, r.case_id);
+        assert_eq!(
+            r.parsed.as_ref(),
+            case.reference_call().as_ref(),
+            "{} {}",
+            r.arm,
+            r.case_id
+        );
     }
-    let st = summary.arms.iter().find(|a| a.arm.ends_with("/simpletool")).unwrap();
+    let st = summary
+        .arms
+        .iter()
+        .find(|a| a.arm.ends_with("/simpletool"))
+        .unwrap();
     assert!(st.speedup_vs_baseline.is_some());
     assert!(st.mean_heads >= 2.0);
 }
@@ -74,12 +90,17 @@ fn a_run_never_overwrites_an_earlier_run() {
     std::fs::create_dir(&dir).unwrap();
     std::fs::write(dir.join("calls.jsonl"), "earlier results\n").unwrap();
     fcbench()
-        .args(["run", "--model", "smollm2", "--limit", "1", "--repeat", "1", "-q", "--out"])
+        .args([
+            "run", "--model", "smollm2", "--limit", "1", "--repeat", "1", "-q", "--out",
+        ])
         .arg(&dir)
         .assert()
         .code(2)
         .stderr(predicates::str::contains("never overwrites"));
-    assert_eq!(std::fs::read_to_string(dir.join("calls.jsonl")).unwrap(), "earlier results\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("calls.jsonl")).unwrap(),
+        "earlier results\n"
+    );
 }
 
 #[test]
@@ -88,7 +109,9 @@ fn ctrl_c_leaves_a_valid_incomplete_summary() {
     let dir = tmp.path().join("run");
     let bin = assert_cmd::cargo::cargo_bin("fcbench");
     let child = std::process::Command::new(bin)
-        .args(["run", "--model", "smollm2", "--repeat", "20", "--warmup", "0", "-q"])
+        .args([
+            "run", "--model", "smollm2", "--repeat", "20", "--warmup", "0", "-q",
+        ])
         .args(["--protocol", "simpletool,functiongemma", "--out"])
         .arg(&dir)
         .stdout(Stdio::piped())
@@ -104,13 +127,25 @@ fn ctrl_c_leaves_a_valid_incomplete_summary() {
         if n >= 3 {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(300), "no calls recorded");
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "no calls recorded"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let summary = read_summary(&dir);
     assert!(!summary.complete);
     assert!(summary.interrupted.is_some());
@@ -128,7 +163,9 @@ fn over_long_prompts_fail_clearly_and_are_recorded() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
     fcbench()
-        .args(["run", "--model", "smollm2", "--limit", "1", "--repeat", "1", "--warmup", "0", "-q"])
+        .args([
+            "run", "--model", "smollm2", "--limit", "1", "--repeat", "1", "--warmup", "0", "-q",
+        ])
         .args(["--protocol", "json", "--ctx", "512", "--out"])
         .arg(&dir)
         .assert()
@@ -137,7 +174,11 @@ fn over_long_prompts_fail_clearly_and_are_recorded() {
     let calls = read_calls(&dir);
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].status, CallStatus::Failed);
-    assert!(calls[0].error.as_deref().unwrap().contains("never truncated"));
+    assert!(calls[0]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("never truncated"));
 }
 
 #[test]
@@ -154,7 +195,10 @@ fn bad_scenario_line_names_file_line_and_field() {
         .arg(&f)
         .assert()
         .code(2)
-        .stderr(predicates::str::contains(format!("{}:2: field `tools`", f.display())));
+        .stderr(predicates::str::contains(format!(
+            "{}:2: field `tools`",
+            f.display()
+        )));
 }
 
 #[test]

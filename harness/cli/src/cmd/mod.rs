@@ -1,6 +1,14 @@
+pub mod gate;
 pub mod heads;
+#[cfg(feature = "http")]
+pub mod load;
 pub mod models;
+pub mod report;
 pub mod run;
+#[cfg(feature = "serve")]
+pub mod serve;
+pub mod table;
+pub mod tui;
 
 use std::process::ExitCode;
 

@@ -1,6 +1,6 @@
 //! `fcbench run`: every arm over one scenario, interleaved, recorded in a fresh run directory.
 
-use crate::backends::{LoadedModel, SessionOptions};
+use crate::backends::{open_calls, LoadedModel, OpenedCalls, SessionOptions};
 use anyhow::{bail, Context, Result};
 use fcbench_core::models::{self, ResolvedModel, DEFAULT_MODEL};
 use fcbench_core::protocol::Protocol;
@@ -82,6 +82,31 @@ pub struct RunArgs {
     pub out: Option<PathBuf>,
     #[arg(long, default_value = "runs")]
     pub runs_dir: PathBuf,
+    /// `--backend replay`: the recorded raw heads to answer from (a SimpleTool reproduction
+    /// `results/<model>/<dataset>.jsonl`).
+    #[arg(long)]
+    pub recorded: Option<PathBuf>,
+    /// `--backend http`: the server's base URL, e.g. http://127.0.0.1:8080.
+    #[cfg(feature = "http")]
+    #[arg(long)]
+    pub url: Option<String>,
+    /// `--backend http`: `simpletool` (POST /v1/function_call) or `openai` (POST
+    /// /v1/chat/completions); default: by each arm's protocol (simpletool / json).
+    #[cfg(feature = "http")]
+    #[arg(long)]
+    pub api: Option<fcbench_http::Api>,
+    /// `--backend http`, OpenAI API: model name to request (default: the server's first).
+    #[cfg(feature = "http")]
+    #[arg(long)]
+    pub http_model: Option<String>,
+    /// `--backend http`: per-call timeout in seconds (a timed-out call is recorded as failed).
+    #[cfg(feature = "http")]
+    #[arg(long, default_value_t = 60.0)]
+    pub http_timeout_s: f64,
+    /// `--backend http`, OpenAI API: stream answers (server-sent events).
+    #[cfg(feature = "http")]
+    #[arg(long)]
+    pub stream: bool,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -164,7 +189,18 @@ pub fn execute(
     observer: &mut dyn FnMut(RunEvent),
     stop: Arc<AtomicBool>,
 ) -> Result<RunOutcome> {
-    let specs = arm_specs(a)?;
+    let mut specs = arm_specs(a)?;
+    // Call-level backends (recorded outputs, servers) open now: they name their own model,
+    // and need no model file loaded here.
+    let mut calls: Vec<Option<OpenedCalls>> = Vec::new();
+    for s in &mut specs {
+        let opened =
+            open_calls(&s.backend, a).with_context(|| format!("backend `{}`", s.backend))?;
+        if let Some(o) = &opened {
+            s.model = o.model.clone();
+        }
+        calls.push(opened);
+    }
     let (scenario, cases) = load_cases(a)?;
     let threads = a
         .threads
@@ -204,7 +240,12 @@ pub fn execute(
 
     // Resolve and load each distinct (backend, model) once; every arm gets its own session.
     let mut resolved: Vec<(String, ResolvedModel)> = Vec::new();
-    for s in &specs {
+    for s in specs
+        .iter()
+        .zip(&calls)
+        .filter(|(_, c)| c.is_none())
+        .map(|(s, _)| s)
+    {
         if !resolved.iter().any(|(n, _)| n == &s.model) {
             let r = models::resolve(&s.model, &mut super::fetch_progress())
                 .with_context(|| format!("model `{}`", s.model))?;
@@ -212,7 +253,12 @@ pub fn execute(
         }
     }
     let mut loaded: Vec<((String, String), LoadedModel)> = Vec::new();
-    for s in &specs {
+    for s in specs
+        .iter()
+        .zip(&calls)
+        .filter(|(_, c)| c.is_none())
+        .map(|(s, _)| s)
+    {
         let key = (s.backend.clone(), s.model.clone());
         if !loaded.iter().any(|(k, _)| k == &key) {
             let r = &resolved
@@ -232,26 +278,33 @@ pub fn execute(
         max_sequences: 9,
     };
     let mut sessions = Vec::new();
-    for s in &specs {
+    for (s, c) in specs.iter().zip(&calls) {
+        if c.is_some() {
+            sessions.push(None);
+            continue;
+        }
         let m = &loaded
             .iter()
             .find(|(k, _)| k.0 == s.backend && k.1 == s.model)
             .expect("loaded")
             .1;
-        sessions.push(m.session(&session_opts)?);
+        sessions.push(Some(m.session(&session_opts)?));
     }
     let arms: Vec<Arm> = sessions
         .iter_mut()
+        .zip(calls)
         .zip(&specs)
-        .map(|(sess, s)| {
-            Arm::new(
+        .map(|((sess, call), s)| match (sess, call) {
+            (_, Some(c)) => Arm::with_calls(s.label(), &s.backend, &s.model, s.protocol, c.backend),
+            (Some(sess), None) => Arm::new(
                 s.label(),
                 &s.backend,
                 &s.model,
                 s.protocol,
                 sess.as_mut(),
                 &settings,
-            )
+            ),
+            (None, None) => unreachable!("every token-level arm has a session"),
         })
         .collect();
     for arm in &arms {
@@ -382,6 +435,19 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         "{}",
         fcbench_reports::terminal::render(&out.summary, &out.manifest)
     );
+    print!(
+        "{}",
+        fcbench_reports::terminal::render_accuracy(&out.summary)
+    );
+    if let Some(r) = fcbench_scenarios::load(&a.scenario)
+        .ok()
+        .and_then(|s| s.meta.published_reference)
+    {
+        print!(
+            "{}",
+            fcbench_reports::terminal::render_published_reference(&r)
+        );
+    }
     println!("run directory: {}", out.dir.display());
     if stop.load(Ordering::SeqCst) {
         return Ok(ExitCode::from(130));
