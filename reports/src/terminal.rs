@@ -159,6 +159,27 @@ pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
             );
         }
     }
+    // fcbench's own cost inside the timing (argmax, stop matching, bookkeeping): shown so a
+    // reader can see the harness does not distort what it measures.
+    let overheads: Vec<String> = summary
+        .arms
+        .iter()
+        .filter(|a| a.calls_ok > 0 && a.prefill.n > 0 && a.prefill.mean > 0.0)
+        .map(|a| {
+            format!(
+                "{} {:.2} ms ({:.2}%)",
+                a.arm.rsplit('/').next().unwrap_or(&a.arm),
+                a.overhead_ms,
+                a.overhead_share * 100.0
+            )
+        })
+        .collect();
+    if !overheads.is_empty() {
+        out.push_str(&format!(
+            "\nfcbench overhead per call (e2e − engine time, mean): {}",
+            overheads.join(", ")
+        ));
+    }
     if !summary.complete {
         out.push_str(&format!(
             "\nINCOMPLETE: {}",
