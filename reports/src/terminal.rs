@@ -251,8 +251,16 @@ pub fn accuracy_table(a: &AccuracySummary) -> Table {
 /// when no arm has.
 pub fn render_accuracy(summary: &RunSummary) -> String {
     let mut out = String::new();
+    let forced = summary.mode == fcbench_core::record::DecodeMode::Forced;
+    let mut omitted = 0;
     for s in &summary.arms {
         let Some(a) = &s.accuracy else { continue };
+        // Forced token-level arms decode the gold tokens: their breakdown says nothing about
+        // the model, so it is left out (call-level arms, with prefill 0, answer for themselves).
+        if forced && s.prefill.mean > 0.0 {
+            omitted += 1;
+            continue;
+        }
         out.push_str(&format!("accuracy · {}\n", s.arm));
         out.push_str(&accuracy_table(a).to_string());
         out.push('\n');
@@ -266,7 +274,12 @@ pub fn render_accuracy(summary: &RunSummary) -> String {
             ));
         }
     }
-    if !out.is_empty() {
+    if omitted > 0 {
+        out.push_str(&format!(
+            "accuracy breakdown left out for {omitted} forced arm(s): forced decoding appends the gold tokens; run with --mode free for the model's accuracy\n"
+        ));
+    }
+    if out.lines().any(|l| l.starts_with("accuracy · ")) {
         out.push_str("cells: correct and rate over scored rows; [categories] pool their datasets (micro); strict = exactly one call, the target gold call, no extra arguments; legacy = first call against any gold call, gold parameters only (SimpleTool's published rule)\n");
     }
     out
