@@ -1,13 +1,14 @@
 //! Appending one call record to `calls.jsonl` (serialise + write + flush), as the runner does
 //! after every call.
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use fcbench_core::protocol::Protocol;
 use fcbench_core::record::{
     CacheRegime, CallRecord, CallStatus, DecodeMode, HeadRecord, StopReason,
 };
 use fcbench_core::rundir::RunDir;
-use std::time::Duration;
 
 /// A SimpleTool call with six heads and 40 decode steps, the size of a real record.
 fn record() -> CallRecord {
@@ -67,10 +68,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1));
+    config = common::quick();
     targets = bench
 }
 criterion_main!(benches);

@@ -4,7 +4,6 @@ mod common;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use fcbench_core::protocol::{PlanOptions, Protocol};
-use std::time::Duration;
 
 fn bench(c: &mut Criterion) {
     let case = common::game_case();
@@ -20,10 +19,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1));
+    config = common::quick();
     targets = bench
 }
 criterion_main!(benches);

@@ -8,7 +8,6 @@ use fcbench_core::protocol::simpletool_decode_calls;
 use fcbench_core::record::CallRecord;
 use fcbench_core::score::verdict;
 use fcbench_core::summary::accuracy;
-use std::time::Duration;
 
 const ROWS: usize = 5_000;
 
@@ -99,10 +98,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1));
+    config = common::quick();
     targets = bench
 }
 criterion_main!(benches);

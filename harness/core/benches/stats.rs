@@ -1,10 +1,11 @@
 //! Percentiles and bootstrap intervals, at the sizes a run produces.
 
+mod common;
+
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use fcbench_core::stats::{bootstrap_ci, distribution, median, ratio_estimate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::time::Duration;
 
 fn samples(n: usize) -> Vec<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
@@ -35,10 +36,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1));
+    config = common::quick();
     targets = bench
 }
 criterion_main!(benches);

@@ -408,17 +408,10 @@ fn draw_histogram(f: &mut Frame, area: Rect, lat: &[f64]) {
         .map(|(i, &c)| ((i as f64 + 0.5) * width, c as f64))
         .collect();
     let [l16, l10] = threshold_lines([0.0, x_max], [0.0, peak], true);
+    let [d16, d10] = deadline_datasets(&l16, &l10);
     let chart = Chart::new(vec![
-        Dataset::default()
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::new().fg(Color::Yellow))
-            .data(&l16),
-        Dataset::default()
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::new().fg(Color::Red))
-            .data(&l10),
+        d16,
+        d10,
         Dataset::default()
             .marker(Marker::HalfBlock)
             .graph_type(GraphType::Bar)
@@ -439,6 +432,18 @@ fn draw_histogram(f: &mut Frame, area: Rect, lat: &[f64]) {
     f.render_widget(chart, area);
 }
 
+/// The 16 Hz (62.5 ms) and 10 Hz (100 ms) deadline lines as chart datasets.
+fn deadline_datasets<'a>(l16: &'a [(f64, f64)], l10: &'a [(f64, f64)]) -> [Dataset<'a>; 2] {
+    let line = |color, data| {
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(Style::new().fg(color))
+            .data(data)
+    };
+    [line(Color::Yellow, l16), line(Color::Red, l10)]
+}
+
 fn draw_over_time(f: &mut Frame, area: Rect, lat: &[f64]) {
     let max = lat.iter().cloned().fold(0.0, f64::max);
     let y_max = (max * 1.05).max(HZ10_MS * 1.1);
@@ -449,17 +454,10 @@ fn draw_over_time(f: &mut Frame, area: Rect, lat: &[f64]) {
         .map(|(i, &v)| (i as f64, v))
         .collect();
     let [l16, l10] = threshold_lines([0.0, n - 1.0], [0.0, y_max], false);
+    let [d16, d10] = deadline_datasets(&l16, &l10);
     let chart = Chart::new(vec![
-        Dataset::default()
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::new().fg(Color::Yellow))
-            .data(&l16),
-        Dataset::default()
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::new().fg(Color::Red))
-            .data(&l10),
+        d16,
+        d10,
         Dataset::default()
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)

@@ -1,8 +1,10 @@
-//! A game-like case shared by the benches (three tools, environment, history, gold).
+//! Shared by the benches: a game-like case (three tools, environment, history, gold) and the
+//! short criterion settings that keep `cargo bench` quick on a 2-core machine.
 
 use fcbench_core::scenario::{Case, Tool};
 use serde_json::json;
 
+#[allow(dead_code)]
 pub fn game_case() -> Case {
     let tool = |v| Tool::from_json(&v).expect("valid tool");
     let tools = vec![
@@ -34,4 +36,13 @@ pub fn game_case() -> Case {
         "gold": [{"name": "attack", "params": {"target": ["goblin"], "weapon": ["axe"], "power": [1.0]}}]
     }))
     .expect("valid case")
+}
+
+/// Criterion settings for these micro-benchmarks: few samples, short windows.
+#[allow(dead_code)] // each bench includes this module; not every bench uses every item
+pub fn quick() -> criterion::Criterion {
+    criterion::Criterion::default()
+        .sample_size(20)
+        .warm_up_time(std::time::Duration::from_millis(300))
+        .measurement_time(std::time::Duration::from_secs(1))
 }
