@@ -132,6 +132,8 @@ pub struct ReportData {
     pub groups: Vec<Group>,
     /// Head sweeps: each from a run directory's `heads.json` or from `--heads`.
     pub sweeps: Vec<(String, HeadSweep)>,
+    /// Load sweeps (`load.json`), shown in their own section.
+    pub loads: Vec<crate::load::LoadRun>,
     pub warnings: Vec<String>,
 }
 
@@ -380,6 +382,7 @@ pub fn build(
     Ok(ReportData {
         groups: groups.into_iter().map(|(_, g)| g).collect(),
         sweeps,
+        loads: Vec::new(),
         warnings,
     })
 }

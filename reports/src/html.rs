@@ -846,6 +846,56 @@ fn manifest_section(out: &mut String, r: &RunView) {
     simple_table(out, &["protocol", "prompt template SHA-256"], &tpl);
 }
 
+/// The "Load sweep" section: one chart and one table (every number the chart draws) per load
+/// directory.
+fn load_section(out: &mut String, runs: &[crate::load::LoadRun]) -> Result<(), ReportError> {
+    out.push_str("<section id=\"load\">\n<h2>Load sweep</h2>\n");
+    for (i, run) in runs.iter().enumerate() {
+        let r = &run.report;
+        let title = format!(
+            "{} · {} · {} API · SLO {} ms",
+            run.tag, r.model, r.api, r.slo_ms
+        );
+        let svg = charts::load::sweep(&title, r)?;
+        let _ = writeln!(
+            out,
+            "<h3 id=\"load-{i}\">{} ({})</h3>",
+            text(&run.tag),
+            text(&run.path.display().to_string())
+        );
+        figure(
+            out,
+            "load-sweep",
+            &serde_json::to_value(&r.levels).expect("load levels serialise"),
+            &svg,
+            "Left: client-side latency P50 and P95 over successful calls per level, with the SLO. Right: goodput (successful calls within the SLO per second) and achieved calls/s per level.",
+        );
+        let rows: Vec<Vec<String>> = crate::load::rows(run, 1)
+            .into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .map(|c| c.unwrap_or_else(|| "–".into()))
+                    .collect()
+            })
+            .collect();
+        simple_table(out, &crate::load::HEADERS, &rows);
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">{}</p>",
+            text(&crate::load::caption(run))
+        );
+        if let Some(e) = r.levels.iter().find_map(|l| l.first_error.as_ref()) {
+            let _ = writeln!(
+                out,
+                "<div class=\"warn\"><strong>First error:</strong> {}</div>",
+                text(e)
+            );
+        }
+    }
+    out.push_str("</section>\n");
+    Ok(())
+}
+
 /// Render the whole report.
 pub fn render(data: &ReportData, title: &str) -> Result<String, ReportError> {
     let mut out = String::with_capacity(1 << 20);
@@ -864,6 +914,14 @@ pub fn render(data: &ReportData, title: &str) -> Result<String, ReportError> {
         data.groups.len(),
         if data.groups.len() == 1 { "" } else { "s" }
     );
+    if !data.loads.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">{} load sweep{} (<code>load.json</code>, written by <code>fcbench load</code>): see <a href=\"#load\">Load sweep</a>.</p>",
+            data.loads.len(),
+            if data.loads.len() == 1 { "" } else { "s" }
+        );
+    }
     for w in &data.warnings {
         let _ = writeln!(
             out,
@@ -873,6 +931,9 @@ pub fn render(data: &ReportData, title: &str) -> Result<String, ReportError> {
     }
     for (gi, g) in data.groups.iter().enumerate() {
         group_section(&mut out, gi, g)?;
+    }
+    if !data.loads.is_empty() {
+        load_section(&mut out, &data.loads)?;
     }
     out.push_str("<section id=\"heads\">\n<h2>Head efficiency</h2>\n");
     if data.sweeps.is_empty() {

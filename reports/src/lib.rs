@@ -8,6 +8,7 @@ pub mod csv;
 pub mod data;
 pub mod html;
 pub mod latex;
+pub mod load;
 pub mod markdown;
 pub mod table;
 pub mod terminal;
@@ -35,15 +36,26 @@ pub enum ReportError {
     Usage(String),
 }
 
-/// Load run directories (and an optional head sweep file) into report data.
+/// Load run directories (and an optional head sweep file) into report data. A directory with
+/// a `load.json` (`fcbench load`) is read as a load sweep; one that also has a `manifest.json`
+/// is read as a run directory too.
 pub fn load(dirs: &[PathBuf], heads: Option<&Path>) -> Result<data::ReportData, ReportError> {
     if dirs.is_empty() {
         return Err(ReportError::Usage("no run directories given".into()));
     }
-    let runs = dirs
-        .iter()
-        .map(|d| fcbench_core::rundir::load_run(d))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut runs = Vec::new();
+    let mut loads = Vec::new();
+    for d in dirs {
+        let is_load = load::is_load_dir(d);
+        if is_load {
+            loads.push(load::read(d, format!("L{}", loads.len() + 1))?);
+        }
+        if !is_load || d.join(fcbench_core::rundir::MANIFEST).is_file() {
+            runs.push(fcbench_core::rundir::load_run(d)?);
+        }
+    }
     let sweep = heads.map(data::load_sweep).transpose()?;
-    data::build(&runs, sweep)
+    let mut data = data::build(&runs, sweep)?;
+    data.loads = loads;
+    Ok(data)
 }

@@ -308,6 +308,7 @@ impl HttpBackend {
         Ok(CallOutput {
             heads,
             engine_ms: v.get("latency_ms").and_then(Value::as_f64),
+            ttft_ms: None,
         })
     }
 
@@ -379,6 +380,11 @@ impl HttpBackend {
         Ok(CallOutput {
             heads: vec![head],
             engine_ms: extras.get("latency_ms").and_then(Value::as_f64),
+            ttft_ms: if self.cfg.stream {
+                self.last_ttft_ms
+            } else {
+                None
+            },
         })
     }
 }

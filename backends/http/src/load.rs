@@ -10,30 +10,13 @@ use fcbench_core::scenario::Case;
 use fcbench_core::stats::percentile_sorted;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp};
-use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// One load level.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// This many clients, each sending its next call as soon as the last one is answered.
-    Concurrency(usize),
-    /// Calls arrive at this mean rate (calls/s), exponential gaps, whether or not earlier
-    /// ones are answered; latency counts from the scheduled arrival.
-    Rate(f64),
-}
-
-impl std::fmt::Display for Level {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Level::Concurrency(n) => write!(f, "{n} clients"),
-            Level::Rate(r) => write!(f, "{r} calls/s"),
-        }
-    }
-}
+/// One load level and what it measured: the stored types of `load.json`, shared with the
+/// reports so that they need not depend on this client.
+pub use fcbench_core::record::{LoadLevel as Level, LoadLevelResult as LevelResult};
 
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
@@ -49,31 +32,6 @@ pub struct LoadOptions {
     pub mode: DecodeMode,
     pub max_head_tokens: usize,
     pub content_head: bool,
-}
-
-/// What one level measured.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LevelResult {
-    pub level: Level,
-    pub calls: usize,
-    pub ok: usize,
-    pub failed: usize,
-    /// Over successful calls, client-side.
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub max_ms: f64,
-    /// Successful calls per second of the level's wall time.
-    pub achieved_per_s: f64,
-    /// Share of all calls that succeeded within the SLO.
-    pub goodput_share: f64,
-    /// Calls per second that succeeded within the SLO.
-    pub goodput_per_s: f64,
-    pub wall_s: f64,
-    /// Server-reported queue + decode, P50, where the server reports it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_p50_ms: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_error: Option<String>,
 }
 
 struct Sample {

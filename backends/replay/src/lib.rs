@@ -210,6 +210,7 @@ impl CallBackend for ReplayBackend {
         Ok(CallOutput {
             heads: row.heads(req.content_head),
             engine_ms: None,
+            ttft_ms: None,
         })
     }
 }

@@ -108,6 +108,7 @@ fn call(arm: &str, case: usize, repeat: u32, e2e_ms: f64) -> CallRecord {
         parse_error: None,
         verdict: None,
         engine_reported_ms: None,
+        ttft_ms: None,
     }
 }
 

@@ -238,7 +238,10 @@ fn http_backend_agrees_with_the_in_process_engine() {
     let b = streamed.call(&req).unwrap();
     assert_eq!(a.heads[0].text, b.heads[0].text);
     assert!(streamed.last_ttft_ms.is_some());
-    assert_eq!(b.ttft_ms, streamed.last_ttft_ms, "TTFT travels with the call into its record");
+    assert_eq!(
+        b.ttft_ms, streamed.last_ttft_ms,
+        "TTFT travels with the call into its record"
+    );
 
     // A short load sweep through the CLI (bounded in calls and time: on a shared machine a
     // level may end on time before its calls are done).

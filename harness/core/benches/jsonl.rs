@@ -54,6 +54,7 @@ fn record() -> CallRecord {
         parse_error: None,
         verdict: None,
         engine_reported_ms: None,
+        ttft_ms: None,
     }
 }
 

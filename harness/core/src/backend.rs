@@ -122,6 +122,9 @@ pub struct CallOutput {
     pub heads: Vec<crate::record::HeadRecord>,
     /// Latency reported by the engine itself, if any (server-side timing).
     pub engine_ms: Option<f64>,
+    /// Time to the first streamed token as the client saw it (streaming APIs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttft_ms: Option<f64>,
 }
 
 /// What a call-level engine is asked to do for one case.

@@ -145,6 +145,9 @@ pub struct CallRecord {
     /// Server-reported latency for call-level backends that give one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine_reported_ms: Option<f64>,
+    /// Call-level streaming backends: time to the first token, client-side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttft_ms: Option<f64>,
 }
 
 /// One call judged by both scorers.
@@ -361,4 +364,94 @@ pub struct RunSummary {
     pub cases_total: usize,
     pub cases_done: usize,
     pub arms: Vec<ArmSummary>,
+}
+
+/// File name of a load sweep (`fcbench load`) inside its run directory.
+pub const LOAD_FILE: &str = "load.json";
+
+/// One load level of `fcbench load`; the same JSON shape as the HTTP driver's `Level`
+/// (`{"concurrency": 4}` or `{"rate": 10.0}`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadLevel {
+    /// Parallel clients, closed loop.
+    Concurrency(usize),
+    /// Mean arrival rate in calls/s, open loop.
+    Rate(f64),
+}
+
+impl LoadLevel {
+    /// The level as a number on a chart's x axis.
+    pub fn value(&self) -> f64 {
+        match *self {
+            LoadLevel::Concurrency(n) => n as f64,
+            LoadLevel::Rate(r) => r,
+        }
+    }
+}
+
+impl std::fmt::Display for LoadLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadLevel::Concurrency(n) => write!(f, "{n} clients"),
+            LoadLevel::Rate(r) => write!(f, "{r} calls/s"),
+        }
+    }
+}
+
+/// What one load level measured (client-side latencies over successful calls).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadLevelResult {
+    pub level: LoadLevel,
+    pub calls: usize,
+    pub ok: usize,
+    pub failed: usize,
+    #[serde(deserialize_with = "f64_or_nan")]
+    pub p50_ms: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
+    pub p95_ms: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
+    pub max_ms: f64,
+    /// Successful calls per second of the level's wall time.
+    #[serde(deserialize_with = "f64_or_nan")]
+    pub achieved_per_s: f64,
+    /// Share of all calls that succeeded within the SLO.
+    #[serde(deserialize_with = "f64_or_nan")]
+    pub goodput_share: f64,
+    /// Calls per second that succeeded within the SLO.
+    #[serde(deserialize_with = "f64_or_nan")]
+    pub goodput_per_s: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
+    pub wall_s: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_p50_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_error: Option<String>,
+}
+
+/// `load.json`: a load sweep against one server. Plain data here (not in the HTTP crate) so
+/// that the reports read it without depending on the HTTP client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadReport {
+    pub started_at: String,
+    pub url: String,
+    /// `simpletool` or `openai`.
+    pub api: String,
+    pub model: String,
+    pub scenario: String,
+    pub cases: usize,
+    pub mode: DecodeMode,
+    /// The real-time budget goodput was counted against.
+    pub slo_ms: f64,
+    pub calls_per_level: usize,
+    pub max_seconds_per_level: f64,
+    pub machine: MachineInfo,
+    #[serde(default)]
+    pub levels: Vec<LoadLevelResult>,
+}
+
+/// JSON has no NaN: serde_json writes a NaN (a level with no successful call) as `null`; read
+/// it back as NaN.
+fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }

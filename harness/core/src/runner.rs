@@ -289,6 +289,7 @@ fn one_call(
             };
             let mut rec = record(arm, case, opts, outcome, 0, protocol);
             rec.engine_reported_ms = reply.engine_ms;
+            rec.ttft_ms = reply.ttft_ms;
             return Ok(rec);
         }
     };
@@ -344,6 +345,7 @@ fn record(
         parse_error: parsed.error,
         verdict,
         engine_reported_ms: None,
+        ttft_ms: None,
     }
 }
 
@@ -386,6 +388,7 @@ fn failed(
             _ => None,
         },
         engine_reported_ms: None,
+        ttft_ms: None,
     }
 }
 

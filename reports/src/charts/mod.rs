@@ -4,6 +4,7 @@
 
 pub mod heads;
 pub mod latency;
+pub mod load;
 pub mod scatter;
 
 use crate::ReportError;

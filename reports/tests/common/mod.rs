@@ -168,6 +168,7 @@ pub fn calls(spec: &Spec) -> Vec<CallRecord> {
                     parse_error: None,
                     verdict: None,
                     engine_reported_ms: None,
+                    ttft_ms: None,
                 });
             }
         }

@@ -2,11 +2,10 @@
 //! throughput and goodput per level.
 
 use anyhow::{bail, Context, Result};
-use fcbench_core::record::DecodeMode;
+use fcbench_core::record::{DecodeMode, LoadReport, LOAD_FILE};
 use fcbench_core::rundir::{write_json_atomic, RunDir};
-use fcbench_http::load::{self, Level, LevelResult, LoadOptions};
+use fcbench_http::load::{self, Level, LoadOptions};
 use fcbench_http::{Api, HttpBackend, HttpConfig};
-use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
@@ -75,23 +74,6 @@ pub struct LoadArgs {
     pub out: Option<PathBuf>,
     #[arg(long, default_value = "runs")]
     pub runs_dir: PathBuf,
-}
-
-/// What `load.json` holds.
-#[derive(Serialize)]
-struct LoadReport<'a> {
-    started_at: String,
-    url: &'a str,
-    api: &'static str,
-    model: &'a str,
-    scenario: &'a str,
-    cases: usize,
-    mode: DecodeMode,
-    slo_ms: f64,
-    calls_per_level: usize,
-    max_seconds_per_level: f64,
-    machine: fcbench_core::record::MachineInfo,
-    levels: &'a [LevelResult],
 }
 
 pub fn run(a: LoadArgs) -> Result<ExitCode> {
@@ -187,22 +169,22 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
     }
     print!("{}", load::render_table(&results, a.slo_ms));
     let dir = RunDir::create(a.out.as_deref(), &a.runs_dir, "load")?;
-    let path = dir.path().join("load.json");
+    let path = dir.path().join(LOAD_FILE);
     write_json_atomic(
         &path,
         &LoadReport {
             started_at,
-            url: &a.url,
-            api: a.api.name(),
-            model: backend.model(),
-            scenario: &scenario.meta.name,
+            url: a.url.clone(),
+            api: a.api.name().to_string(),
+            model: backend.model().to_string(),
+            scenario: scenario.meta.name.clone(),
             cases: cases.len(),
             mode: a.mode,
             slo_ms: a.slo_ms,
             calls_per_level: a.calls,
             max_seconds_per_level: a.max_seconds,
             machine: fcbench_core::machine::machine_info(),
-            levels: &results,
+            levels: results.clone(),
         },
     )?;
     println!("results: {}", path.display());

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
 pub struct ReportArgs {
-    /// Run directories (written by `fcbench run`); several are compared side by side.
+    /// Run directories (written by `fcbench run`; several are compared side by side) or load
+    /// directories (`fcbench load`).
     #[arg(required = true)]
     pub runs: Vec<PathBuf>,
     /// Where to write the HTML report.

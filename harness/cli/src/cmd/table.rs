@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
 pub struct TableArgs {
-    /// Run directories (written by `fcbench run`).
+    /// Run directories (written by `fcbench run`) or load directories (`fcbench load`).
     #[arg(required = true)]
     pub runs: Vec<PathBuf>,
     /// latex (booktabs), markdown (GitHub) or csv.
@@ -46,6 +46,16 @@ pub fn run(a: TableArgs) -> Result<ExitCode> {
         }
         let t = table::build(g, &a.columns, a.digits, a.bold_best)?;
         out.push_str(&exporter.export(&t));
+    }
+    if !data.loads.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&fcbench_reports::load::export(
+            &data.loads,
+            a.format,
+            a.digits,
+        ));
     }
     match &a.out {
         Some(p) => {

@@ -1,0 +1,253 @@
+//! Load sweeps (`fcbench load`'s `load.json`): per level P50, P95 and max latency, achieved
+//! calls/s, failed calls and goodput against the SLO the sweep stated, as paper tables
+//! (Markdown, LaTeX, CSV) and as the HTML report's "Load sweep" section.
+
+use crate::table::{fixed, TableFormat};
+use crate::ReportError;
+use fcbench_core::record::{LoadLevel, LoadReport, LOAD_FILE};
+use std::path::{Path, PathBuf};
+
+/// One load directory.
+#[derive(Debug, Clone)]
+pub struct LoadRun {
+    /// `L1`, `L2`, … in the order given.
+    pub tag: String,
+    pub path: PathBuf,
+    pub report: LoadReport,
+}
+
+/// Whether `dir` holds a load sweep.
+pub fn is_load_dir(dir: &Path) -> bool {
+    dir.join(LOAD_FILE).is_file()
+}
+
+/// Read `DIR/load.json`.
+pub fn read(dir: &Path, tag: String) -> Result<LoadRun, ReportError> {
+    let path = dir.join(LOAD_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|source| ReportError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let report: LoadReport = serde_json::from_str(&text).map_err(|e| ReportError::Parse {
+        path: path.clone(),
+        line: e.line(),
+        what: e.to_string(),
+    })?;
+    if !(report.slo_ms > 0.0 && report.slo_ms.is_finite()) {
+        return Err(ReportError::Parse {
+            path,
+            line: 1,
+            what: format!("slo_ms: {} is not a positive number", report.slo_ms),
+        });
+    }
+    Ok(LoadRun {
+        tag,
+        path: dir.to_path_buf(),
+        report,
+    })
+}
+
+/// Column headers, in the order every format writes them.
+pub const HEADERS: [&str; 10] = [
+    "Level",
+    "Calls",
+    "OK",
+    "Failed",
+    "P50 (ms)",
+    "P95 (ms)",
+    "Max (ms)",
+    "Achieved (calls/s)",
+    "Goodput (%)",
+    "Goodput (calls/s)",
+];
+
+const CSV_HEADERS: [&str; 13] = [
+    "run",
+    "level_kind",
+    "level",
+    "calls",
+    "ok",
+    "failed",
+    "p50_ms",
+    "p95_ms",
+    "max_ms",
+    "achieved_per_s",
+    "goodput_share",
+    "goodput_per_s",
+    "slo_ms",
+];
+
+/// States what was loaded, how, against which budget and on what, so a pasted table says what
+/// it measured.
+pub fn caption(run: &LoadRun) -> String {
+    let r = &run.report;
+    format!(
+        "{}: load sweep of `{}` ({} API at {}) on scenario `{}` ({} cases), {} decoding; goodput = successful calls within the {} ms SLO; at most {} calls and {} s per level; client on {} ({} cores). Latency is client-side over successful calls.",
+        run.tag,
+        r.model,
+        r.api,
+        r.url,
+        r.scenario,
+        r.cases,
+        r.mode,
+        r.slo_ms,
+        r.calls_per_level,
+        r.max_seconds_per_level,
+        r.machine.cpu_model,
+        r.machine.cpu_cores
+    )
+}
+
+/// A number for Markdown/LaTeX/HTML; a level with no successful call has none.
+fn num(x: f64, digits: usize) -> Option<String> {
+    x.is_finite().then(|| fixed(x, digits))
+}
+
+/// The cells of every level as text (`None` where there is no number).
+pub fn rows(run: &LoadRun, digits: usize) -> Vec<[Option<String>; 10]> {
+    let rate = digits.max(2);
+    run.report
+        .levels
+        .iter()
+        .map(|l| {
+            [
+                Some(l.level.to_string()),
+                Some(l.calls.to_string()),
+                Some(l.ok.to_string()),
+                Some(l.failed.to_string()),
+                num(l.p50_ms, digits),
+                num(l.p95_ms, digits),
+                num(l.max_ms, digits),
+                num(l.achieved_per_s, rate),
+                num(l.goodput_share * 100.0, digits),
+                num(l.goodput_per_s, rate),
+            ]
+        })
+        .collect()
+}
+
+fn csv_num(x: f64) -> String {
+    if x.is_finite() {
+        x.to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// One table per load directory in `format` (CSV: one table, full precision, a `run` column).
+pub fn export(runs: &[LoadRun], format: TableFormat, digits: usize) -> String {
+    match format {
+        TableFormat::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record(CSV_HEADERS).expect("in-memory write");
+            for run in runs {
+                for l in &run.report.levels {
+                    let (kind, level) = match l.level {
+                        LoadLevel::Concurrency(n) => ("concurrency", n.to_string()),
+                        LoadLevel::Rate(r) => ("rate", r.to_string()),
+                    };
+                    w.write_record([
+                        run.tag.clone(),
+                        kind.into(),
+                        level,
+                        l.calls.to_string(),
+                        l.ok.to_string(),
+                        l.failed.to_string(),
+                        csv_num(l.p50_ms),
+                        csv_num(l.p95_ms),
+                        csv_num(l.max_ms),
+                        csv_num(l.achieved_per_s),
+                        csv_num(l.goodput_share),
+                        csv_num(l.goodput_per_s),
+                        csv_num(run.report.slo_ms),
+                    ])
+                    .expect("in-memory write");
+                }
+            }
+            String::from_utf8(w.into_inner().expect("in-memory flush"))
+                .expect("UTF-8 in, UTF-8 out")
+        }
+        TableFormat::Markdown => {
+            let esc = |s: &str| s.replace('\\', "\\\\").replace('|', "\\|");
+            let mut out = String::new();
+            for (i, run) in runs.iter().enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                }
+                out.push_str(&format!("*{}*\n\n|", esc(&caption(run))));
+                for h in HEADERS {
+                    out.push_str(&format!(" {h} |"));
+                }
+                out.push_str("\n| :--- |");
+                for _ in 1..HEADERS.len() {
+                    out.push_str(" ---: |");
+                }
+                out.push('\n');
+                for r in rows(run, digits) {
+                    out.push('|');
+                    for c in r {
+                        out.push_str(&format!(" {} |", esc(c.as_deref().unwrap_or("–"))));
+                    }
+                    out.push('\n');
+                }
+            }
+            out
+        }
+        TableFormat::Latex => {
+            let esc = crate::latex::escape;
+            let mut out = String::new();
+            for (i, run) in runs.iter().enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                }
+                out.push_str("\\begin{table}\n\\centering\n");
+                out.push_str(&format!("\\caption{{{}}}\n", esc(&caption(run))));
+                out.push_str(&format!(
+                    "\\begin{{tabular}}{{l{}}}\n\\toprule\n",
+                    "r".repeat(HEADERS.len() - 1)
+                ));
+                let head: Vec<String> = HEADERS.iter().map(|h| esc(h)).collect();
+                out.push_str(&format!("{} \\\\\n\\midrule\n", head.join(" & ")));
+                for r in rows(run, digits) {
+                    let cells: Vec<String> = r
+                        .iter()
+                        .map(|c| c.as_deref().map_or("--".into(), esc))
+                        .collect();
+                    out.push_str(&format!("{} \\\\\n", cells.join(" & ")));
+                }
+                out.push_str("\\bottomrule\n\\end{tabular}\n\\end{table}\n");
+            }
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fcbench_core::record::LoadLevelResult;
+
+    #[test]
+    fn a_level_without_successful_calls_round_trips_as_missing() {
+        let l = LoadLevelResult {
+            level: LoadLevel::Rate(5.0),
+            calls: 3,
+            ok: 0,
+            failed: 3,
+            p50_ms: f64::NAN,
+            p95_ms: f64::NAN,
+            max_ms: f64::NAN,
+            achieved_per_s: 0.0,
+            goodput_share: 0.0,
+            goodput_per_s: 0.0,
+            wall_s: 1.0,
+            server_p50_ms: None,
+            first_error: Some("refused".into()),
+        };
+        let json = serde_json::to_string(&l).unwrap();
+        assert!(json.contains("\"p50_ms\":null"), "{json}");
+        let back: LoadLevelResult = serde_json::from_str(&json).unwrap();
+        assert!(back.p50_ms.is_nan() && back.max_ms.is_nan());
+        assert_eq!(num(back.p50_ms, 1), None);
+    }
+}
