@@ -11,24 +11,7 @@ use fcbench_core::score::verdict;
 use fcbench_replay::ReplayBackend;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-
-fn repro_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("FCBENCH_REPRO_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/simpletool-repro")
-        });
-    if dir.join("results/RT-Qwen3-4B-eager").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIP: SimpleTool reproduction fixtures not found at {} (set FCBENCH_REPRO_DIR)",
-            dir.display()
-        );
-        None
-    }
-}
+use std::path::Path;
 
 fn jsonl(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
@@ -198,7 +181,9 @@ fn check(dir: &Path, dataset: &str, cases: Vec<Case>) -> Tally {
 
 #[test]
 fn replayed_verdicts_equal_the_recorded_ones_on_every_row() {
-    let Some(dir) = repro_dir() else { return };
+    let Some(dir) = fcbench_replay::repro_fixtures_dir() else {
+        return;
+    };
     let sets = [
         (
             "BFCL_v3_exec_simple_dataset",

@@ -5,28 +5,12 @@
 
 use assert_cmd::Command;
 use fcbench_core::record::{CallRecord, RunSummary};
-use std::path::{Path, PathBuf};
-
-fn repro_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("FCBENCH_REPRO_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/simpletool-repro")
-        });
-    if dir.join("results/RT-Qwen3-4B-eager").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIP: SimpleTool reproduction fixtures not found at {}",
-            dir.display()
-        );
-        None
-    }
-}
 
 #[test]
 fn replay_prints_the_published_exec_simple_accuracy() {
-    let Some(repro) = repro_dir() else { return };
+    let Some(repro) = fcbench_replay::repro_fixtures_dir() else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
     let out = Command::cargo_bin("fcbench")
