@@ -1,0 +1,359 @@
+//! candle backend: the same GGUF weights as the llama backend, run by a forward pass written
+//! on candle's CPU ops (see [`model`] for why not candle-transformers' stock models).
+//!
+//! One [`CandleModel`] holds the weights; each arm opens a [`CandleSession`] with its own KV
+//! cache. Tokenization is fcbench-gguf's llama.cpp-compatible tokenizer, so both backends see
+//! identical token ids.
+
+mod model;
+
+use fcbench_core::backend::{BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId};
+use fcbench_gguf::{GgufModel, Vocab};
+use model::{Group, SeqCache, Weights};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+pub const CANDLE_VERSION: &str = "candle-core 0.11.1";
+
+/// CPU features candle's kernels were compiled with, plus the rustc flags of this build.
+pub fn build_string() -> String {
+    let mut f = Vec::new();
+    if candle_core::utils::with_avx() {
+        f.push("AVX");
+    }
+    if cfg!(target_feature = "avx2") {
+        f.push("AVX2");
+    }
+    if cfg!(target_feature = "fma") {
+        f.push("FMA");
+    }
+    if cfg!(target_feature = "avx512f") {
+        f.push("AVX512F");
+    }
+    if candle_core::utils::with_f16c() {
+        f.push("F16C");
+    }
+    if candle_core::utils::with_neon() {
+        f.push("NEON");
+    }
+    format!(
+        "CPU: {}; RUSTFLAGS: {}",
+        if f.is_empty() {
+            "no SIMD".to_string()
+        } else {
+            f.join(" ")
+        },
+        env!("FCBENCH_RUSTFLAGS")
+    )
+}
+
+/// candle sizes its CPU thread pools once per process from `CANDLE_NUM_THREADS` /
+/// `RAYON_NUM_THREADS`; fcbench sets both before the first tensor operation so that
+/// `--threads` means the same as for llama.cpp. A later session asking for a different
+/// count is refused rather than silently run on the first count.
+fn claim_threads(threads: usize) -> Result<usize, BackendError> {
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    let got = *THREADS.get_or_init(|| {
+        // SAFETY (edition 2021: safe fn): set before candle starts any thread, from the one
+        // thread that opens sessions.
+        std::env::set_var("CANDLE_NUM_THREADS", threads.to_string());
+        std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+        threads
+    });
+    if got != threads {
+        return Err(BackendError::Other(format!(
+            "candle's thread pool is process-wide and already runs {got} threads; {threads} were asked for (run one thread count per fcbench process)"
+        )));
+    }
+    Ok(got)
+}
+
+pub struct CandleModel {
+    weights: Weights,
+    vocab: Vocab,
+    path: String,
+    sha256: String,
+    bytes: u64,
+    quantization: String,
+    parameters: u64,
+    spare: Vec<TokenId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    pub threads: usize,
+    pub context_size: usize,
+    pub max_sequences: usize,
+}
+
+impl CandleModel {
+    /// Load a GGUF file; `sha256` is the caller's verified hash (recorded, not recomputed).
+    pub fn load(path: &Path, sha256: &str) -> Result<CandleModel, BackendError> {
+        let shown = path.display().to_string();
+        fcbench_core::models::check_gguf_magic(path).map_err(|e| BackendError::Model {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let bytes = std::fs::metadata(path)
+            .map_err(|e| BackendError::Model {
+                path: shown.clone(),
+                reason: e.to_string(),
+            })?
+            .len();
+        let mut g = GgufModel::open(path)?;
+        let positions = g.config.context_length.min(32_768);
+        let weights = Weights::load(&mut g, positions)?;
+        let quantization = g.quantization();
+        let parameters = g.parameters();
+        let vocab = g.vocab()?;
+        let spare = vocab.spare_tokens();
+        Ok(CandleModel {
+            weights,
+            vocab,
+            path: shown,
+            sha256: sha256.to_string(),
+            bytes,
+            quantization,
+            parameters,
+            spare,
+        })
+    }
+
+    pub fn architecture(&self) -> &str {
+        &self.weights.cfg.arch_name
+    }
+
+    pub fn quantization(&self) -> &str {
+        &self.quantization
+    }
+
+    /// Weight types without a fast candle CPU kernel (Q4_1, Q5_1): a warning for the user,
+    /// who can re-quantise with `fcbench models quantize`.
+    pub fn slow_weight_types(&self) -> Vec<String> {
+        self.weights
+            .slow_types()
+            .iter()
+            .map(|d| format!("{d:?}").to_lowercase())
+            .collect()
+    }
+
+    pub fn session(&self, o: &SessionOptions) -> Result<CandleSession<'_>, BackendError> {
+        let threads = claim_threads(o.threads.max(1))?;
+        let cfg = &self.weights.cfg;
+        let context_size = o.context_size.min(cfg.context_length).min(32_768);
+        let info = BackendInfo {
+            name: "candle".into(),
+            version: CANDLE_VERSION.into(),
+            build: format!("{}; weights: {}", build_string(), self.weights.dtypes),
+            model_path: self.path.clone(),
+            model_sha256: self.sha256.clone(),
+            model_bytes: self.bytes,
+            architecture: cfg.arch_name.clone(),
+            quantization: self.quantization.clone(),
+            parameters: self.parameters,
+            context_size,
+            max_sequences: o.max_sequences,
+            threads,
+        };
+        Ok(CandleSession {
+            model: self,
+            info,
+            seqs: HashMap::new(),
+            logits: Vec::new(),
+            rows: 0,
+        })
+    }
+}
+
+pub struct CandleSession<'m> {
+    model: &'m CandleModel,
+    info: BackendInfo,
+    seqs: HashMap<SeqId, SeqCache>,
+    /// Logits of the last pass, `rows × vocab`, row-major.
+    logits: Vec<f32>,
+    rows: usize,
+}
+
+fn decode_err(e: impl std::fmt::Display) -> BackendError {
+    BackendError::Decode(format!("candle: {e}"))
+}
+
+impl CandleSession<'_> {
+    fn new_cache(&self) -> SeqCache {
+        SeqCache {
+            len: 0,
+            layers: vec![Vec::new(); self.model.weights.cfg.n_layer],
+        }
+    }
+
+    /// Run `entries` (grouped into consecutive runs per sequence, each continuing its
+    /// sequence) through the model.
+    fn run(&mut self, entries: &[BatchEntry]) -> Result<(), BackendError> {
+        let mut groups: Vec<(SeqId, Group)> = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            if e.pos as usize >= self.info.context_size {
+                return Err(decode_err(format!(
+                    "position {} is beyond the context of {} tokens",
+                    e.pos, self.info.context_size
+                )));
+            }
+            match groups.last_mut() {
+                Some((s, g)) if *s == e.seq && g.first_pos + g.rows.len() as u32 == e.pos => {
+                    g.rows.end = i + 1;
+                }
+                _ => {
+                    if groups.iter().any(|(s, _)| *s == e.seq) {
+                        return Err(decode_err(format!(
+                            "sequence {} appears twice in one batch, or with a gap in positions",
+                            e.seq
+                        )));
+                    }
+                    let len = self.seqs.get(&e.seq).map_or(0, |c| c.len);
+                    if e.pos != len {
+                        return Err(decode_err(format!(
+                            "sequence {} holds {len} positions; a token at {} would leave a gap or overwrite (this backend appends only)",
+                            e.seq, e.pos
+                        )));
+                    }
+                    groups.push((
+                        e.seq,
+                        Group {
+                            seq_index: groups.len(),
+                            rows: i..i + 1,
+                            first_pos: e.pos,
+                        },
+                    ));
+                }
+            }
+        }
+        // Take the groups' caches out of the map for the pass, and put them back after.
+        let mut caches: Vec<SeqCache> = groups
+            .iter()
+            .map(|(s, _)| self.seqs.remove(s).unwrap_or_else(|| self.new_cache()))
+            .collect();
+        let tokens: Vec<u32> = entries.iter().map(|e| e.token as u32).collect();
+        let positions: Vec<u32> = entries.iter().map(|e| e.pos).collect();
+        let logit_rows: Vec<u32> = entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.logits)
+            .map(|(i, _)| i as u32)
+            .collect();
+        let gs: Vec<Group> = groups
+            .iter()
+            .map(|(_, g)| Group {
+                seq_index: g.seq_index,
+                rows: g.rows.clone(),
+                first_pos: g.first_pos,
+            })
+            .collect();
+        let result = {
+            let mut refs: Vec<&mut SeqCache> = caches.iter_mut().collect();
+            self.model
+                .weights
+                .forward(&tokens, &positions, &gs, &mut refs, &logit_rows)
+        };
+        for ((s, _), c) in groups.iter().zip(caches) {
+            self.seqs.insert(*s, c);
+        }
+        let logits = result.map_err(decode_err)?;
+        self.rows = logit_rows.len();
+        self.logits.clear();
+        if let Some(l) = logits {
+            self.logits = l
+                .flatten_all()
+                .and_then(|t| t.to_vec1::<f32>())
+                .map_err(decode_err)?;
+        }
+        Ok(())
+    }
+}
+
+impl TokenBackend for CandleSession<'_> {
+    fn info(&self) -> &BackendInfo {
+        &self.info
+    }
+
+    fn tokenize(&self, text: &str, add_bos: bool) -> Result<Vec<TokenId>, BackendError> {
+        Ok(self.model.vocab.tokenize(text, add_bos))
+    }
+
+    fn token_bytes(&self, token: TokenId) -> Vec<u8> {
+        self.model.vocab.token_bytes(token)
+    }
+
+    fn single_token(&self, text: &str) -> Option<TokenId> {
+        self.model.vocab.single_token(text)
+    }
+
+    fn is_end_of_generation(&self, token: TokenId) -> bool {
+        self.model.vocab.is_end_of_generation(token)
+    }
+
+    fn spare_tokens(&self) -> Vec<TokenId> {
+        self.model.spare.clone()
+    }
+
+    fn vocab_size(&self) -> usize {
+        self.model.weights.cfg.vocab_size
+    }
+
+    fn prefill(
+        &mut self,
+        seq: SeqId,
+        start_pos: u32,
+        tokens: &[TokenId],
+    ) -> Result<(), BackendError> {
+        if tokens.is_empty() {
+            return Ok(());
+        }
+        let n = tokens.len();
+        let entries: Vec<BatchEntry> = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| BatchEntry {
+                seq,
+                pos: start_pos + i as u32,
+                token: t,
+                logits: i + 1 == n,
+            })
+            .collect();
+        self.run(&entries)
+    }
+
+    fn fork(&mut self, src: SeqId, dst: SeqId, len: u32) -> Result<(), BackendError> {
+        let forked = match self.seqs.get(&src) {
+            Some(c) => c.fork(len).map_err(decode_err)?,
+            None => self.new_cache(),
+        };
+        self.seqs.insert(dst, forked);
+        Ok(())
+    }
+
+    fn step(&mut self, batch: &[BatchEntry]) -> Result<(), BackendError> {
+        self.run(batch)
+    }
+
+    fn logits(&self, row: usize) -> &[f32] {
+        let v = self.model.weights.cfg.vocab_size;
+        assert!(row < self.rows, "logits row {row} of {}", self.rows);
+        &self.logits[row * v..(row + 1) * v]
+    }
+
+    fn truncate(&mut self, seq: SeqId, from_pos: u32) -> Result<(), BackendError> {
+        if let Some(c) = self.seqs.get_mut(&seq) {
+            c.truncate(from_pos).map_err(decode_err)?;
+        }
+        Ok(())
+    }
+
+    fn clear(&mut self, seq: Option<SeqId>) {
+        match seq {
+            Some(s) => {
+                self.seqs.remove(&s);
+            }
+            None => self.seqs.clear(),
+        }
+    }
+}

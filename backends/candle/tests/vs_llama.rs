@@ -1,0 +1,303 @@
+//! The candle backend against llama.cpp on the same GGUF file: last-position logits, forced
+//! greedy agreement, shared-prefix heads, and (Gemma 3) the sliding window past 512 tokens.
+//! Skips, with the reason printed, when a model is not in the cache (`fcbench models fetch`).
+
+use fcbench_core::backend::{BatchEntry, TokenBackend, TokenId};
+use fcbench_core::models;
+
+/// Stated tolerance: on the same quantised weights the two engines differ only by float
+/// summation order and activation quantisation, so the distributions nearly coincide.
+const MIN_COSINE: f64 = 0.995;
+/// Two engines on the same quantised weights may order a near-tie differently: top-1 may
+/// differ only when llama.cpp's own margin between the two tokens is below this.
+const NEAR_TIE: f32 = 0.1;
+/// Forced decoding along llama.cpp's greedy path: candle's argmax must match on at least
+/// this share of steps (near-ties may flip).
+const MIN_AGREEMENT: f64 = 0.9;
+
+fn cached(name: &str) -> Option<models::ResolvedModel> {
+    let m = models::known(name)?;
+    let path = models::model_path(m);
+    if !path.exists() {
+        eprintln!(
+            "SKIP: {name} is not cached at {} (run `fcbench models fetch {name}`)",
+            path.display()
+        );
+        return None;
+    }
+    Some(models::resolve(name, &mut |_| {}).expect("cached model verifies"))
+}
+
+fn argmax(v: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+fn top2(v: &[f32]) -> [usize; 2] {
+    let a = argmax(v);
+    let mut b = if a == 0 { 1 } else { 0 };
+    for (i, &x) in v.iter().enumerate() {
+        if i != a && x > v[b] {
+            b = i;
+        }
+    }
+    [a, b]
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let (mut ab, mut aa, mut bb) = (0f64, 0f64, 0f64);
+    for (&x, &y) in a.iter().zip(b) {
+        ab += x as f64 * y as f64;
+        aa += x as f64 * x as f64;
+        bb += y as f64 * y as f64;
+    }
+    ab / (aa.sqrt() * bb.sqrt())
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+const PROMPT: &str = "<|im_start|>system\nYou control a tower-defence game. Call place_tower(tower_type, x, y) to build.<|im_end|>\n<|im_start|>user\nPut a cannon tower at column 5, row 7.<|im_end|>\n<|im_start|>assistant\n";
+const GEMMA_PROMPT: &str = "<start_of_turn>user\nYou control a tower-defence game. Call place_tower(tower_type, x, y) to build.\nPut a cannon tower at column 5, row 7.<end_of_turn>\n<start_of_turn>model\n";
+
+struct Pair<'a> {
+    llama: fcbench_llama::LlamaSession<'a>,
+    candle: fcbench_candle::CandleSession<'a>,
+}
+
+fn compare_model(name: &str, prompt: &str) {
+    let Some(m) = cached(name) else { return };
+    let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256).unwrap();
+    let cm = fcbench_candle::CandleModel::load(&m.path, &m.sha256).unwrap();
+    let threads = 2;
+    let mut p = Pair {
+        llama: lm
+            .session(&fcbench_llama::SessionOptions {
+                threads,
+                context_size: 2048,
+                max_sequences: 4,
+            })
+            .unwrap(),
+        candle: cm
+            .session(&fcbench_candle::SessionOptions {
+                threads,
+                context_size: 2048,
+                max_sequences: 4,
+            })
+            .unwrap(),
+    };
+    let tokens = p.llama.tokenize(prompt, true).unwrap();
+    assert_eq!(
+        p.candle.tokenize(prompt, true).unwrap(),
+        tokens,
+        "{name}: both backends tokenize alike"
+    );
+
+    // 1. Last-position logits after the prompt.
+    p.llama.prefill(0, 0, &tokens).unwrap();
+    p.candle.prefill(0, 0, &tokens).unwrap();
+    let (l, c) = (p.llama.logits(0).to_vec(), p.candle.logits(0).to_vec());
+    let cos = cosine(&l, &c);
+    let diff = max_abs_diff(&l, &c);
+    eprintln!(
+        "{name}: prompt {} tokens; top-1 llama {} candle {}; cosine {cos:.6}; max|diff| {diff:.4}",
+        tokens.len(),
+        argmax(&l),
+        argmax(&c)
+    );
+    eprintln!(
+        "{name}: llama's logits for llama's/candle's top-1: {} / {}; candle's: {} / {}",
+        l[argmax(&l)],
+        l[argmax(&c)],
+        c[argmax(&l)],
+        c[argmax(&c)]
+    );
+    let (tl, tc) = (argmax(&l), argmax(&c));
+    assert!(
+        tl == tc || (l[tl] - l[tc] < NEAR_TIE && top2(&c).contains(&tl)),
+        "{name}: top-1 after the prompt: llama {tl}, candle {tc}"
+    );
+    assert!(cos >= MIN_COSINE, "{name}: cosine {cos} < {MIN_COSINE}");
+
+    // 2. Forced decoding along llama.cpp's greedy path: does candle pick the same token?
+    let steps = 32;
+    let mut agree = 0;
+    let mut min_cos = 1f64;
+    let (mut next_l, mut next_c) = (argmax(&l), argmax(&c));
+    let mut pos = tokens.len() as u32;
+    for _ in 0..steps {
+        agree += usize::from(next_l == next_c);
+        let tok = next_l as TokenId;
+        let e = [BatchEntry {
+            seq: 0,
+            pos,
+            token: tok,
+            logits: true,
+        }];
+        p.llama.step(&e).unwrap();
+        p.candle.step(&e).unwrap();
+        pos += 1;
+        min_cos = min_cos.min(cosine(p.llama.logits(0), p.candle.logits(0)));
+        next_l = argmax(p.llama.logits(0));
+        next_c = argmax(p.candle.logits(0));
+    }
+    let share = agree as f64 / steps as f64;
+    eprintln!(
+        "{name}: forced argmax agreement {agree}/{steps} ({:.0}%), lowest cosine {min_cos:.5}",
+        share * 100.0
+    );
+    assert!(
+        share >= MIN_AGREEMENT,
+        "{name}: agreement {share} < {MIN_AGREEMENT}"
+    );
+}
+
+#[test]
+fn smollm2_matches_llama_cpp() {
+    compare_model("smollm2", PROMPT);
+}
+
+#[test]
+fn gemma3_matches_llama_cpp() {
+    compare_model("gemma3-270m", GEMMA_PROMPT);
+}
+
+/// Heads forked from one prefilled prompt, at different positions in one batched step, get
+/// the logits each would get decoded alone from scratch.
+#[test]
+fn shared_prefix_heads_equal_solo_runs() {
+    let Some(m) = cached("smollm2") else { return };
+    let cm = fcbench_candle::CandleModel::load(&m.path, &m.sha256).unwrap();
+    let opts = fcbench_candle::SessionOptions {
+        threads: 2,
+        context_size: 1024,
+        max_sequences: 4,
+    };
+    let mut s = cm.session(&opts).unwrap();
+    let prompt = s.tokenize(PROMPT, true).unwrap();
+    let tails: Vec<Vec<TokenId>> = ["<function>", "<arg1> tower", "<arg2>"]
+        .iter()
+        .map(|t| s.tokenize(t, false).unwrap())
+        .collect();
+    s.prefill(0, 0, &prompt).unwrap();
+    let mut batch = Vec::new();
+    for (h, tail) in tails.iter().enumerate() {
+        s.fork(0, h as i32 + 1, prompt.len() as u32).unwrap();
+        for (i, &t) in tail.iter().enumerate() {
+            batch.push(BatchEntry {
+                seq: h as i32 + 1,
+                pos: (prompt.len() + i) as u32,
+                token: t,
+                logits: i + 1 == tail.len(),
+            });
+        }
+    }
+    s.step(&batch).unwrap();
+    let forked: Vec<Vec<f32>> = (0..tails.len()).map(|r| s.logits(r).to_vec()).collect();
+    // One more batched step with every head at its own position.
+    let next: Vec<BatchEntry> = tails
+        .iter()
+        .enumerate()
+        .map(|(h, tail)| BatchEntry {
+            seq: h as i32 + 1,
+            pos: (prompt.len() + tail.len()) as u32,
+            token: argmax(&forked[h]) as TokenId,
+            logits: true,
+        })
+        .collect();
+    s.step(&next).unwrap();
+    let stepped: Vec<Vec<f32>> = (0..tails.len()).map(|r| s.logits(r).to_vec()).collect();
+
+    for (h, tail) in tails.iter().enumerate() {
+        // The same chunks in one sequence alone: prompt, then tail, then the next token.
+        let mut solo = cm.session(&opts).unwrap();
+        solo.prefill(0, 0, &prompt).unwrap();
+        solo.prefill(0, prompt.len() as u32, tail).unwrap();
+        let d1 = max_abs_diff(solo.logits(0), &forked[h]);
+        let pos = (prompt.len() + tail.len()) as u32;
+        let one = |token| {
+            [BatchEntry {
+                seq: 0,
+                pos,
+                token,
+                logits: true,
+            }]
+        };
+        solo.step(&one(next[h].token)).unwrap();
+        let d2 = max_abs_diff(solo.logits(0), &stepped[h]);
+        // And the whole sequence in one pass: other chunking, so other float rounding
+        // (amplified by the activations' 8-bit quantisation), the same distribution.
+        let mut whole = cm.session(&opts).unwrap();
+        let mut all = prompt.clone();
+        all.extend(tail);
+        whole.prefill(0, 0, &all).unwrap();
+        let cos = cosine(whole.logits(0), &forked[h]);
+        eprintln!(
+            "head {h} ({} tail tokens): max|diff| vs the same chunks alone: {d1:.1e}, next step {d2:.1e}; cosine vs one pass {cos:.6}",
+            tail.len()
+        );
+        // A forked head attends the prefix and its own keys as two parts merged by
+        // log-sum-exp rescaling (as flash attention does), which rounds differently from one
+        // softmax over a single segment, and 8-bit activation quantisation amplifies that;
+        // a wrong row, position or mask would wreck the distribution instead.
+        let c1 = cosine(solo.logits(0), &stepped[h]);
+        assert!(c1 > 0.9999 && d1 < 2.0 && d2 < 2.0, "head {h}: {d1} {d2} {c1}");
+        assert_eq!(argmax(solo.logits(0)), argmax(&stepped[h]), "head {h}");
+        assert!(cos > 0.999, "head {h}: cosine {cos}");
+        assert_eq!(argmax(whole.logits(0)), argmax(&forked[h]), "head {h}");
+    }
+}
+
+/// Gemma 3's local layers see only the last 512 positions: past that, candle must still
+/// agree with llama.cpp (which implements the window).
+#[test]
+fn gemma3_sliding_window_past_512_tokens() {
+    let Some(m) = cached("gemma3-270m") else {
+        return;
+    };
+    let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256).unwrap();
+    let cm = fcbench_candle::CandleModel::load(&m.path, &m.sha256).unwrap();
+    let mut l = lm
+        .session(&fcbench_llama::SessionOptions {
+            threads: 2,
+            context_size: 2048,
+            max_sequences: 2,
+        })
+        .unwrap();
+    let mut c = cm
+        .session(&fcbench_candle::SessionOptions {
+            threads: 2,
+            context_size: 2048,
+            max_sequences: 2,
+        })
+        .unwrap();
+    let mut text = String::from("<start_of_turn>user\nHere is a log of tower placements:\n");
+    for i in 0..60 {
+        text.push_str(&format!(
+            "{i}. place_tower(tower_type=\"{}\", x={}, y={})\n",
+            ["cannon", "archer", "mage"][i % 3],
+            i % 9,
+            (i * 7) % 11
+        ));
+    }
+    text.push_str("What was the tower type of entry 3?<end_of_turn>\n<start_of_turn>model\n");
+    let tokens = l.tokenize(&text, true).unwrap();
+    assert!(tokens.len() > 700, "{} tokens", tokens.len());
+    l.prefill(0, 0, &tokens).unwrap();
+    c.prefill(0, 0, &tokens).unwrap();
+    let cos = cosine(l.logits(0), c.logits(0));
+    eprintln!(
+        "gemma3 at {} tokens: top-1 llama {} candle {}; cosine {cos:.6}",
+        tokens.len(),
+        argmax(l.logits(0)),
+        argmax(c.logits(0))
+    );
+    assert_eq!(argmax(l.logits(0)), argmax(c.logits(0)));
+    assert!(cos >= MIN_COSINE, "cosine {cos}");
+}
