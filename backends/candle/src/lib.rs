@@ -128,7 +128,7 @@ impl CandleModel {
         &self.quantization
     }
 
-    /// Weight types without a fast candle CPU kernel (Q4_1, Q5_1): a warning for the user,
+    /// Weight types without a SIMD candle CPU kernel (Q4_1, Q5_0, Q5_1): a warning for the user,
     /// who can re-quantise with `fcbench models quantize`.
     pub fn slow_weight_types(&self) -> Vec<String> {
         self.weights

@@ -161,7 +161,9 @@ impl Weights {
             for w in [&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down] {
                 if let QMatMul::QTensor(t) = w {
                     let d = t.dtype();
-                    if matches!(d, GgmlDType::Q4_1 | GgmlDType::Q5_1) && !out.contains(&d) {
+                    if matches!(d, GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1)
+                        && !out.contains(&d)
+                    {
                         out.push(d);
                     }
                 }

@@ -9,6 +9,8 @@ pub fn available() -> Vec<&'static str> {
     vec![
         #[cfg(feature = "llama")]
         "llama",
+        #[cfg(feature = "candle")]
+        "candle",
     ]
 }
 
@@ -71,6 +73,8 @@ pub fn open_calls(
 pub enum LoadedModel {
     #[cfg(feature = "llama")]
     Llama(fcbench_llama::LlamaModel),
+    #[cfg(feature = "candle")]
+    Candle(fcbench_candle::CandleModel),
 }
 
 pub struct SessionOptions {
@@ -87,6 +91,20 @@ impl LoadedModel {
                 &model.path,
                 &model.sha256,
             )?)),
+            #[cfg(feature = "candle")]
+            "candle" => {
+                let m = fcbench_candle::CandleModel::load(&model.path, &model.sha256)?;
+                let slow = m.slow_weight_types();
+                if !slow.is_empty() {
+                    eprintln!(
+                        "note: {} holds {} weights, which candle runs without a fast kernel; `fcbench models quantize {} q4_0` makes a file both backends run fast",
+                        model.name,
+                        slow.join("/"),
+                        model.name
+                    );
+                }
+                Ok(LoadedModel::Candle(m))
+            }
             other => bail!(
                 "backend `{other}` is not in this build (available: {}; call-level: {}); backends are cargo features of the `fcbench` crate",
                 available().join(", "),
@@ -99,6 +117,12 @@ impl LoadedModel {
         match self {
             #[cfg(feature = "llama")]
             LoadedModel::Llama(m) => Ok(Box::new(m.session(&fcbench_llama::SessionOptions {
+                threads: o.threads,
+                context_size: o.context_size,
+                max_sequences: o.max_sequences,
+            })?)),
+            #[cfg(feature = "candle")]
+            LoadedModel::Candle(m) => Ok(Box::new(m.session(&fcbench_candle::SessionOptions {
                 threads: o.threads,
                 context_size: o.context_size,
                 max_sequences: o.max_sequences,
