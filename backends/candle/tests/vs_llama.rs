@@ -60,7 +60,10 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
 }
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 const PROMPT: &str = "<|im_start|>system\nYou control a tower-defence game. Call place_tower(tower_type, x, y) to build.<|im_end|>\n<|im_start|>user\nPut a cannon tower at column 5, row 7.<|im_end|>\n<|im_start|>assistant\n";
@@ -247,7 +250,10 @@ fn shared_prefix_heads_equal_solo_runs() {
         // softmax over a single segment, and 8-bit activation quantisation amplifies that;
         // a wrong row, position or mask would wreck the distribution instead.
         let c1 = cosine(solo.logits(0), &stepped[h]);
-        assert!(c1 > 0.9999 && d1 < 2.0 && d2 < 2.0, "head {h}: {d1} {d2} {c1}");
+        assert!(
+            c1 > 0.9999 && d1 < 2.0 && d2 < 2.0,
+            "head {h}: {d1} {d2} {c1}"
+        );
         assert_eq!(argmax(solo.logits(0)), argmax(&stepped[h]), "head {h}");
         assert!(cos > 0.999, "head {h}: cosine {cos}");
         assert_eq!(argmax(whole.logits(0)), argmax(&forked[h]), "head {h}");

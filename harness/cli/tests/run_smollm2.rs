@@ -231,3 +231,70 @@ fn missing_and_foreign_model_files_get_clear_errors() {
             .stderr(predicates::str::contains("could not load"));
     }
 }
+
+/// Two engines as arms of one run: same cases, same token ids (so the same prompt lengths and
+/// head token counts), both outputs parse to the gold call, and each arm's manifest names its
+/// engine.
+#[cfg(all(feature = "llama", feature = "candle"))]
+#[test]
+fn llama_and_candle_side_by_side() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let out = fcbench()
+        .args([
+            "run",
+            "--backend",
+            "llama,candle",
+            "--model",
+            "smollm2",
+            "--protocol",
+            "simpletool,functiongemma",
+            "--limit",
+            "2",
+            "--repeat",
+            "1",
+            "--warmup",
+            "0",
+            "--threads",
+            "2",
+            "-q",
+            "--out",
+        ])
+        .arg(&dir)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(stdout.contains("candle/smollm2/simpletool"), "{stdout}");
+    let manifest: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let candle = manifest
+        .arms
+        .iter()
+        .find(|a| a.backend_info.name == "candle")
+        .expect("a candle arm");
+    assert!(candle.backend_info.version.starts_with("candle-core"));
+    assert_eq!(candle.backend_info.threads, 2);
+    assert_eq!(candle.backend_info.architecture, "llama");
+    let calls = read_calls(&dir);
+    assert_eq!(calls.len(), 8, "2 cases × 2 protocols × 2 backends");
+    let scenario = fcbench_scenarios::load("game").unwrap();
+    for r in &calls {
+        assert_eq!(r.status, CallStatus::Ok, "{r:?}");
+        let case = scenario.cases.iter().find(|c| c.id == r.case_id).unwrap();
+        assert_eq!(
+            r.parsed.as_ref(),
+            case.reference_call().as_ref(),
+            "{}",
+            r.arm
+        );
+        if r.arm.starts_with("candle/") {
+            let twin = calls
+                .iter()
+                .find(|l| l.case_id == r.case_id && l.arm == r.arm.replacen("candle/", "llama/", 1))
+                .unwrap();
+            assert_eq!(r.prompt_tokens, twin.prompt_tokens, "{}", r.arm);
+            let tokens = |c: &CallRecord| c.heads.iter().map(|h| h.tokens).collect::<Vec<_>>();
+            assert_eq!(tokens(r), tokens(twin), "{}", r.arm);
+        }
+    }
+}
