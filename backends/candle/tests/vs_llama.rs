@@ -133,8 +133,7 @@ fn compare_model(name: &str, prompt: &str) {
     let mut agree = 0;
     let mut min_cos = 1f64;
     let (mut next_l, mut next_c) = (argmax(&l), argmax(&c));
-    let mut pos = tokens.len() as u32;
-    for _ in 0..steps {
+    for pos in tokens.len() as u32..(tokens.len() + steps) as u32 {
         agree += usize::from(next_l == next_c);
         let tok = next_l as TokenId;
         let e = [BatchEntry {
@@ -145,7 +144,6 @@ fn compare_model(name: &str, prompt: &str) {
         }];
         p.llama.step(&e).unwrap();
         p.candle.step(&e).unwrap();
-        pos += 1;
         min_cos = min_cos.min(cosine(p.llama.logits(0), p.candle.logits(0)));
         next_l = argmax(p.llama.logits(0));
         next_c = argmax(p.candle.logits(0));

@@ -73,8 +73,9 @@ pub fn open_calls(
 pub enum LoadedModel {
     #[cfg(feature = "llama")]
     Llama(fcbench_llama::LlamaModel),
+    // Boxed: the candle model holds its weights inline and is much larger than the others.
     #[cfg(feature = "candle")]
-    Candle(fcbench_candle::CandleModel),
+    Candle(Box<fcbench_candle::CandleModel>),
 }
 
 pub struct SessionOptions {
@@ -103,7 +104,7 @@ impl LoadedModel {
                         model.name
                     );
                 }
-                Ok(LoadedModel::Candle(m))
+                Ok(LoadedModel::Candle(Box::new(m)))
             }
             other => bail!(
                 "backend `{other}` is not in this build (available: {}; call-level: {}); backends are cargo features of the `fcbench` crate",
