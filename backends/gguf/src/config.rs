@@ -89,7 +89,9 @@ impl ArchConfig {
         let k = |s: &str| format!("{arch_name}.{s}");
         let n_embd = md.usize(&k("embedding_length"))?;
         let n_head = md.usize(&k("attention.head_count"))?;
-        let n_head_kv = md.opt_usize(&k("attention.head_count_kv"))?.unwrap_or(n_head);
+        let n_head_kv = md
+            .opt_usize(&k("attention.head_count_kv"))?
+            .unwrap_or(n_head);
         let head_dim = md
             .opt_usize(&k("attention.key_length"))?
             .unwrap_or(n_embd / n_head.max(1));
@@ -155,7 +157,11 @@ pub(crate) fn file_type_name(c: &Content) -> String {
         (18, "q6_k"),
         (32, "bf16"),
     ];
-    match c.metadata.get("general.file_type").and_then(|v| v.to_u32().ok()) {
+    match c
+        .metadata
+        .get("general.file_type")
+        .and_then(|v| v.to_u32().ok())
+    {
         Some(t) => FTYPES
             .iter()
             .find(|(f, _)| *f == t & !1024)
@@ -181,7 +187,10 @@ impl Meta<'_> {
     }
 
     pub fn get(&self, key: &str) -> Result<&Value, GgufError> {
-        self.c.metadata.get(key).ok_or_else(|| self.err(key, "missing"))
+        self.c
+            .metadata
+            .get(key)
+            .ok_or_else(|| self.err(key, "missing"))
     }
 
     pub fn string(&self, key: &str) -> Result<String, GgufError> {
@@ -233,7 +242,10 @@ impl Meta<'_> {
 
     pub fn opt_bool(&self, key: &str) -> Result<Option<bool>, GgufError> {
         match self.c.metadata.get(key) {
-            Some(v) => v.to_bool().map(Some).map_err(|e| self.err(key, e.to_string())),
+            Some(v) => v
+                .to_bool()
+                .map(Some)
+                .map_err(|e| self.err(key, e.to_string())),
             None => Ok(None),
         }
     }
