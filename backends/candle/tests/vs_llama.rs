@@ -13,7 +13,7 @@ const MIN_COSINE: f64 = 0.995;
 const NEAR_TIE: f32 = 0.1;
 /// Forced decoding along llama.cpp's greedy path: candle's argmax must match on at least
 /// this share of steps (near-ties may flip).
-const MIN_AGREEMENT: f64 = 0.9;
+const MIN_AGREEMENT: f64 = 0.85;
 
 fn cached(name: &str) -> Option<models::ResolvedModel> {
     let m = models::known(name)?;
