@@ -7,7 +7,9 @@
 
 mod model;
 
-use fcbench_core::backend::{BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId};
+use fcbench_core::backend::{
+    prefill_batch, BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId,
+};
 use fcbench_gguf::{GgufModel, Vocab};
 use model::{Group, SeqCache, Weights};
 use std::collections::HashMap;
@@ -308,18 +310,7 @@ impl TokenBackend for CandleSession<'_> {
         if tokens.is_empty() {
             return Ok(());
         }
-        let n = tokens.len();
-        let entries: Vec<BatchEntry> = tokens
-            .iter()
-            .enumerate()
-            .map(|(i, &t)| BatchEntry {
-                seq,
-                pos: start_pos + i as u32,
-                token: t,
-                logits: i + 1 == n,
-            })
-            .collect();
-        self.run(&entries)
+        self.run(&prefill_batch(seq, start_pos, tokens))
     }
 
     fn fork(&mut self, src: SeqId, dst: SeqId, len: u32) -> Result<(), BackendError> {

@@ -138,35 +138,12 @@ impl ArchConfig {
 
 /// llama.cpp's name for `general.file_type`.
 pub(crate) fn file_type_name(c: &Content) -> String {
-    const FTYPES: &[(u32, &str)] = &[
-        (0, "f32"),
-        (1, "f16"),
-        (2, "q4_0"),
-        (3, "q4_1"),
-        (7, "q8_0"),
-        (8, "q5_0"),
-        (9, "q5_1"),
-        (10, "q2_k"),
-        (11, "q3_k_s"),
-        (12, "q3_k_m"),
-        (13, "q3_k_l"),
-        (14, "q4_k_s"),
-        (15, "q4_k_m"),
-        (16, "q5_k_s"),
-        (17, "q5_k_m"),
-        (18, "q6_k"),
-        (32, "bf16"),
-    ];
     match c
         .metadata
         .get("general.file_type")
         .and_then(|v| v.to_u32().ok())
     {
-        Some(t) => FTYPES
-            .iter()
-            .find(|(f, _)| *f == t & !1024)
-            .map(|(_, n)| n.to_string())
-            .unwrap_or_else(|| format!("file_type {t}")),
+        Some(t) => fcbench_core::models::file_type_name(t),
         None => "unknown".into(),
     }
 }

@@ -5,7 +5,10 @@
 //! The KV cache is *unified*: otherwise llama.cpp splits `n_ctx` across sequences and a fork
 //! physically copies the prefix.
 
-use fcbench_core::backend::{BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId};
+use fcbench_core::backend::{
+    prefill_batch, BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId,
+};
+use fcbench_core::models::{file_type_name, FILE_TYPES};
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_backend::LlamaBackend;
@@ -56,29 +59,10 @@ fn build_string() -> String {
     )
 }
 
-const FTYPES: &[(u32, &str)] = &[
-    (0, "f32"),
-    (1, "f16"),
-    (2, "q4_0"),
-    (3, "q4_1"),
-    (7, "q8_0"),
-    (8, "q5_0"),
-    (9, "q5_1"),
-    (10, "q2_k"),
-    (11, "q3_k_s"),
-    (12, "q3_k_m"),
-    (13, "q3_k_l"),
-    (14, "q4_k_s"),
-    (15, "q4_k_m"),
-    (16, "q5_k_s"),
-    (17, "q5_k_m"),
-    (18, "q6_k"),
-    (32, "bf16"),
-];
 
 /// Quantisation types `quantize` accepts.
 pub fn quant_names() -> Vec<&'static str> {
-    FTYPES.iter().map(|(_, n)| *n).collect()
+    FILE_TYPES.iter().map(|(_, n)| *n).collect()
 }
 
 pub struct LlamaModel {
@@ -129,10 +113,8 @@ impl LlamaModel {
         let quantization = ftype
             .trim()
             .parse::<u32>()
-            .ok()
-            .and_then(|t| FTYPES.iter().find(|(f, _)| *f == t & !1024))
-            .map(|(_, n)| n.to_string())
-            .unwrap_or_else(|| format!("file_type {ftype}"));
+            .map(file_type_name)
+            .unwrap_or_else(|_| format!("file_type {ftype}"));
         Ok(LlamaModel {
             model,
             path: shown,
@@ -225,7 +207,7 @@ impl LlamaModel {
         threads: usize,
     ) -> Result<(), BackendError> {
         engine()?;
-        let ftype = FTYPES
+        let ftype = FILE_TYPES
             .iter()
             .find(|(_, n)| *n == kind.to_ascii_lowercase())
             .map(|(t, _)| *t)
@@ -280,15 +262,15 @@ fn decode_err(e: impl std::fmt::Display) -> BackendError {
 impl LlamaSession<'_> {
     fn decode_batch(
         &mut self,
-        entries: impl Iterator<Item = (SeqId, u32, TokenId, bool)>,
+        entries: &[BatchEntry],
     ) -> Result<(), BackendError> {
         self.batch.clear();
         self.rows.clear();
-        for (i, (seq, pos, tok, logits)) in entries.enumerate() {
+        for (i, e) in entries.iter().enumerate() {
             self.batch
-                .add(LlamaToken(tok), pos as i32, &[seq], logits)
+                .add(LlamaToken(e.token), e.pos as i32, &[e.seq], e.logits)
                 .map_err(decode_err)?;
-            if logits {
+            if e.logits {
                 self.rows.push(i as i32);
             }
         }
@@ -352,13 +334,7 @@ impl TokenBackend for LlamaSession<'_> {
         if tokens.is_empty() {
             return Ok(());
         }
-        let n = tokens.len();
-        self.decode_batch(
-            tokens
-                .iter()
-                .enumerate()
-                .map(|(i, &t)| (seq, start_pos + i as u32, t, i + 1 == n)),
-        )
+        self.decode_batch(&prefill_batch(seq, start_pos, tokens))
     }
 
     fn fork(&mut self, src: SeqId, dst: SeqId, len: u32) -> Result<(), BackendError> {
@@ -368,7 +344,7 @@ impl TokenBackend for LlamaSession<'_> {
     }
 
     fn step(&mut self, batch: &[BatchEntry]) -> Result<(), BackendError> {
-        self.decode_batch(batch.iter().map(|e| (e.seq, e.pos, e.token, e.logits)))
+        self.decode_batch(batch)
     }
 
     fn logits(&self, row: usize) -> &[f32] {

@@ -23,6 +23,22 @@ pub struct BatchEntry {
     pub logits: bool,
 }
 
+/// `tokens` as one sequence's batch from `start_pos`, logits after the last token only: what
+/// every backend's [`TokenBackend::prefill`] feeds its engine.
+pub fn prefill_batch(seq: SeqId, start_pos: u32, tokens: &[TokenId]) -> Vec<BatchEntry> {
+    let n = tokens.len();
+    tokens
+        .iter()
+        .enumerate()
+        .map(|(i, &token)| BatchEntry {
+            seq,
+            pos: start_pos + i as u32,
+            token,
+            logits: i + 1 == n,
+        })
+        .collect()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     #[error("model file {path}: {reason}")]

@@ -349,3 +349,34 @@ fn fetch_into(
     fs::rename(&partial, dest).map_err(io_at(dest))?;
     Ok(())
 }
+
+/// llama.cpp's `general.file_type` codes and names (`llama_ftype`), as GGUF files record
+/// them and as `fcbench models quantize` accepts them.
+pub const FILE_TYPES: &[(u32, &str)] = &[
+    (0, "f32"),
+    (1, "f16"),
+    (2, "q4_0"),
+    (3, "q4_1"),
+    (7, "q8_0"),
+    (8, "q5_0"),
+    (9, "q5_1"),
+    (10, "q2_k"),
+    (11, "q3_k_s"),
+    (12, "q3_k_m"),
+    (13, "q3_k_l"),
+    (14, "q4_k_s"),
+    (15, "q4_k_m"),
+    (16, "q5_k_s"),
+    (17, "q5_k_m"),
+    (18, "q6_k"),
+    (32, "bf16"),
+];
+
+/// The name of a `general.file_type` code (the "guessed" flag 1024 ignored).
+pub fn file_type_name(code: u32) -> String {
+    FILE_TYPES
+        .iter()
+        .find(|(f, _)| *f == code & !1024)
+        .map(|(_, n)| n.to_string())
+        .unwrap_or_else(|| format!("file_type {code}"))
+}
