@@ -242,7 +242,54 @@ pub fn fetch(
     m: &KnownModel,
     progress: &mut dyn FnMut(FetchProgress),
 ) -> Result<PathBuf, ModelError> {
-    let dest = model_path(m);
+    fetch_to(m, model_path(m), &[], progress)
+}
+
+/// ONNX Runtime's CPU library as the `ort` backend loads it at run time, taken out of the
+/// pinned PyPI wheel (the `ort` crate's own build-time download cannot work offline).
+pub const ONNXRUNTIME: KnownModel = KnownModel {
+    name: "onnxruntime",
+    file_name: "libonnxruntime.so.1.31.1",
+    packages: &["onnxruntime==1.31.1"],
+    members: &["onnxruntime/capi/libonnxruntime.so.1.31.1"],
+    sha256: "fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3",
+    bytes: 29_352_200,
+    description: "ONNX Runtime 1.31.1 CPU library (linux x86_64) for --backend ort",
+};
+pub const ONNXRUNTIME_VERSION: &str = "1.31.1";
+/// Always the same wheel, whichever Python runs pip, so that the pinned hash holds.
+const ONNXRUNTIME_WHEEL: &[&str] = &[
+    "--python-version",
+    "3.11",
+    "--implementation",
+    "cp",
+    "--abi",
+    "cp311",
+    "--platform",
+    "manylinux_2_28_x86_64",
+];
+
+/// Where `fcbench models fetch onnxruntime` puts the library.
+pub fn onnxruntime_path() -> PathBuf {
+    cache_dir().join("onnxruntime").join(ONNXRUNTIME.file_name)
+}
+
+/// Fetch the pinned ONNX Runtime library (verified like a model).
+pub fn fetch_onnxruntime(progress: &mut dyn FnMut(FetchProgress)) -> Result<PathBuf, ModelError> {
+    fetch_to(
+        &ONNXRUNTIME,
+        onnxruntime_path(),
+        ONNXRUNTIME_WHEEL,
+        progress,
+    )
+}
+
+fn fetch_to(
+    m: &KnownModel,
+    dest: PathBuf,
+    pip_args: &[&str],
+    progress: &mut dyn FnMut(FetchProgress),
+) -> Result<PathBuf, ModelError> {
     let dir = dest
         .parent()
         .expect("model path has a parent")
@@ -250,7 +297,7 @@ pub fn fetch(
     fs::create_dir_all(&dir).map_err(io_at(&dir))?;
     let work = dir.join(format!(".fetch-{}-{}", m.name, std::process::id()));
     fs::create_dir_all(&work).map_err(io_at(&work))?;
-    let result = fetch_into(m, &work, &dest, progress);
+    let result = fetch_into(m, &work, &dest, pip_args, progress);
     let _ = fs::remove_dir_all(&work);
     result?;
     progress(FetchProgress::Done { path: dest.clone() });
@@ -261,6 +308,7 @@ fn fetch_into(
     m: &KnownModel,
     work: &Path,
     dest: &Path,
+    pip_args: &[&str],
     progress: &mut dyn FnMut(FetchProgress),
 ) -> Result<(), ModelError> {
     let python = std::env::var("FCBENCH_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -283,6 +331,7 @@ fn fetch_into(
                 "-d",
             ])
             .arg(&wdir)
+            .args(pip_args)
             .arg(pkg)
             .output()
             .map_err(|e| ModelError::Pip {

@@ -1,0 +1,325 @@
+//! The ONNX Runtime backend (graph exported from the GGUF, f32 weights) against llama.cpp on
+//! the same GGUF: last-position logits, forced greedy agreement, shared-prefix heads, and the
+//! cache regimes' truncate-and-continue. Skips, with the reason printed, when the model, the
+//! ONNX Runtime library or the export is missing.
+
+use fcbench_core::backend::{BatchEntry, TokenBackend, TokenId};
+use fcbench_core::models;
+
+/// Stated tolerance. The export runs the GGUF's weights dequantised to f32 with f32
+/// activations; llama.cpp runs the Q4_1 blocks with 8-bit-quantised activations. The two
+/// distributions are close but not equal.
+const MIN_COSINE: f64 = 0.99;
+/// Largest allowed max|diff| between the two engines' logits after the prompt (measured:
+/// 0.52 SmolLM2, 1.34 Gemma 3).
+const MAX_ABS_DIFF: f32 = 2.0;
+/// Top-1 may differ only at a near-tie in llama.cpp's own logits.
+const NEAR_TIE: f32 = 0.1;
+/// Forced decoding along llama.cpp's greedy path: ONNX Runtime's argmax must match on at
+/// least this share of steps (measured here: 59/64, 92%)...
+const MIN_AGREEMENT: f64 = 0.85;
+/// ...and where it does not, llama.cpp's own logits must have the two tokens this close
+/// (measured: every disagreement within 0.1).
+const FORCED_NEAR_TIE: f32 = 0.25;
+
+fn ready(name: &str) -> Option<(models::ResolvedModel, fcbench_ort::OrtModel)> {
+    let path = models::model_path(models::known(name)?);
+    if !path.exists() {
+        eprintln!(
+            "SKIP: {name} is not cached at {} (run `fcbench models fetch {name}`)",
+            path.display()
+        );
+        return None;
+    }
+    let lib = fcbench_ort::library_path();
+    if !lib.exists() {
+        eprintln!(
+            "SKIP: no ONNX Runtime library at {} (run `fcbench models fetch onnxruntime`)",
+            lib.display()
+        );
+        return None;
+    }
+    let m = models::resolve(name, &mut |_| {}).expect("cached model verifies");
+    let onnx = fcbench_ort::export_path(&m.path, &m.sha256);
+    if !onnx.exists() {
+        eprintln!(
+            "SKIP: no ONNX export at {} (run `fcbench models export-onnx {name}`)",
+            onnx.display()
+        );
+        return None;
+    }
+    let om = fcbench_ort::OrtModel::load(&m.path, &m.sha256).expect("export loads");
+    Some((m, om))
+}
+
+fn opts() -> fcbench_ort::SessionOptions {
+    fcbench_ort::SessionOptions {
+        threads: 2,
+        context_size: 2048,
+        max_sequences: 4,
+        provider: fcbench_ort::Provider::Cpu,
+    }
+}
+
+fn argmax(v: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+fn top2(v: &[f32]) -> [usize; 2] {
+    let a = argmax(v);
+    let mut b = if a == 0 { 1 } else { 0 };
+    for (i, &x) in v.iter().enumerate() {
+        if i != a && x > v[b] {
+            b = i;
+        }
+    }
+    [a, b]
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let (mut ab, mut aa, mut bb) = (0f64, 0f64, 0f64);
+    for (&x, &y) in a.iter().zip(b) {
+        ab += x as f64 * y as f64;
+        aa += x as f64 * x as f64;
+        bb += y as f64 * y as f64;
+    }
+    ab / (aa.sqrt() * bb.sqrt())
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+const PROMPT: &str = "<|im_start|>system\nYou control a tower-defence game. Call place_tower(tower_type, x, y) to build.<|im_end|>\n<|im_start|>user\nPut a cannon tower at column 5, row 7.<|im_end|>\n<|im_start|>assistant\n";
+
+const GEMMA_PROMPT: &str = "<start_of_turn>user\nYou control a tower-defence game. Call place_tower(tower_type, x, y) to build.\nPut a cannon tower at column 5, row 7.<end_of_turn>\n<start_of_turn>model\n";
+
+#[test]
+fn smollm2_matches_llama_cpp() {
+    compare_model("smollm2", PROMPT);
+}
+
+#[test]
+fn gemma3_matches_llama_cpp() {
+    compare_model("gemma3-270m", GEMMA_PROMPT);
+}
+
+fn compare_model(name: &str, prompt: &str) {
+    let Some((m, om)) = ready(name) else { return };
+    let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256).unwrap();
+    let mut l = lm
+        .session(&fcbench_llama::SessionOptions {
+            threads: 2,
+            context_size: 2048,
+            max_sequences: 4,
+        })
+        .unwrap();
+    let mut o = om.session(&opts()).unwrap();
+    let tokens = l.tokenize(prompt, true).unwrap();
+    assert_eq!(o.tokenize(prompt, true).unwrap(), tokens, "same token ids");
+
+    // 1. Last-position logits after the prompt.
+    l.prefill(0, 0, &tokens).unwrap();
+    o.prefill(0, 0, &tokens).unwrap();
+    let (a, b) = (l.logits(0).to_vec(), o.logits(0).to_vec());
+    let (cos, diff) = (cosine(&a, &b), max_abs_diff(&a, &b));
+    let (ta, tb) = (argmax(&a), argmax(&b));
+    eprintln!(
+        "{name}: prompt {} tokens; top-1 llama {ta} ort {tb}; cosine {cos:.6}; max|diff| {diff:.4}",
+        tokens.len()
+    );
+    assert!(
+        ta == tb || (a[ta] - a[tb] < NEAR_TIE && top2(&b).contains(&ta)),
+        "top-1 after the prompt: llama {ta}, ort {tb}"
+    );
+    assert!(cos >= MIN_COSINE, "cosine {cos} < {MIN_COSINE}");
+    assert!(diff <= MAX_ABS_DIFF, "max|diff| {diff} > {MAX_ABS_DIFF}");
+
+    // 2. Forced decoding along llama.cpp's greedy path.
+    let steps = 64;
+    let mut agree = 0;
+    let mut margins = Vec::new();
+    let mut min_cos = 1f64;
+    let (mut nl, mut no) = (ta, tb);
+    for pos in tokens.len() as u32..(tokens.len() + steps) as u32 {
+        agree += usize::from(nl == no);
+        if nl != no {
+            // How far apart llama.cpp itself has the two tokens.
+            margins.push(l.logits(0)[nl] - l.logits(0)[no]);
+        }
+        let e = [BatchEntry {
+            seq: 0,
+            pos,
+            token: nl as TokenId,
+            logits: true,
+        }];
+        l.step(&e).unwrap();
+        o.step(&e).unwrap();
+        min_cos = min_cos.min(cosine(l.logits(0), o.logits(0)));
+        nl = argmax(l.logits(0));
+        no = argmax(o.logits(0));
+    }
+    let share = agree as f64 / steps as f64;
+    eprintln!(
+        "{name}: forced argmax agreement {agree}/{steps} ({:.0}%), lowest cosine {min_cos:.5}; llama.cpp's logit margin where they differ: {margins:.3?}",
+        share * 100.0
+    );
+    assert!(
+        share >= MIN_AGREEMENT,
+        "agreement {share} < {MIN_AGREEMENT}"
+    );
+    assert!(
+        margins.iter().all(|&m| m < FORCED_NEAR_TIE),
+        "a disagreement that is not a near-tie: {margins:?}"
+    );
+}
+
+/// Heads forked from one prefilled prompt, with tails of different lengths in one batch and
+/// then at different positions in one step, get the logits each gets run alone.
+#[test]
+fn shared_prefix_heads_equal_solo_runs() {
+    let Some((_, om)) = ready("smollm2") else {
+        return;
+    };
+    let mut s = om.session(&opts()).unwrap();
+    let prompt = s.tokenize(PROMPT, true).unwrap();
+    let tails: Vec<Vec<TokenId>> = ["<function>", "<arg1> tower", "<arg2>"]
+        .iter()
+        .map(|t| s.tokenize(t, false).unwrap())
+        .collect();
+    s.prefill(0, 0, &prompt).unwrap();
+    let mut batch = Vec::new();
+    for (h, tail) in tails.iter().enumerate() {
+        s.fork(0, h as i32 + 1, prompt.len() as u32).unwrap();
+        for (i, &t) in tail.iter().enumerate() {
+            batch.push(BatchEntry {
+                seq: h as i32 + 1,
+                pos: (prompt.len() + i) as u32,
+                token: t,
+                logits: i + 1 == tail.len(),
+            });
+        }
+    }
+    s.step(&batch).unwrap();
+    let forked: Vec<Vec<f32>> = (0..tails.len()).map(|r| s.logits(r).to_vec()).collect();
+    let next: Vec<BatchEntry> = tails
+        .iter()
+        .enumerate()
+        .map(|(h, tail)| BatchEntry {
+            seq: h as i32 + 1,
+            pos: (prompt.len() + tail.len()) as u32,
+            token: argmax(&forked[h]) as TokenId,
+            logits: true,
+        })
+        .collect();
+    s.step(&next).unwrap();
+    let stepped: Vec<Vec<f32>> = (0..tails.len()).map(|r| s.logits(r).to_vec()).collect();
+
+    for (h, tail) in tails.iter().enumerate() {
+        // The whole sequence alone, in one pass, then the next token.
+        let mut solo = om.session(&opts()).unwrap();
+        let mut all = prompt.clone();
+        all.extend(tail);
+        solo.prefill(0, 0, &all).unwrap();
+        let d1 = max_abs_diff(solo.logits(0), &forked[h]);
+        solo.step(&[BatchEntry {
+            seq: 0,
+            pos: all.len() as u32,
+            token: next[h].token,
+            logits: true,
+        }])
+        .unwrap();
+        let d2 = max_abs_diff(solo.logits(0), &stepped[h]);
+        eprintln!(
+            "head {h} ({} tail tokens): max|diff| vs alone {d1:.1e}, next step {d2:.1e}",
+            tail.len()
+        );
+        // f32 throughout: only summation order differs (prefix and own keys are two GEMMs).
+        assert!(d1 < 1e-2 && d2 < 1e-2, "head {h}: {d1} {d2}");
+        assert_eq!(argmax(solo.logits(0)), argmax(&stepped[h]), "head {h}");
+    }
+}
+
+/// The warm/prefix cache regimes: truncate sequence 0 and continue from the kept prefix; and
+/// a head forked at a shorter length than sequence 0 holds sees only that much.
+#[test]
+fn truncate_and_short_fork_equal_a_fresh_run() {
+    let Some((_, om)) = ready("smollm2") else {
+        return;
+    };
+    let mut s = om.session(&opts()).unwrap();
+    let prompt = s.tokenize(PROMPT, true).unwrap();
+    let keep = prompt.len() / 2;
+    let other = s.tokenize("Build an archer tower at 2, 3.", false).unwrap();
+
+    let mut fresh = om.session(&opts()).unwrap();
+    let mut want = prompt[..keep].to_vec();
+    want.extend(&other);
+    fresh.prefill(0, 0, &want).unwrap();
+    let expect = fresh.logits(0).to_vec();
+
+    // A head forked at `keep` from the full prompt, continued with `other`.
+    s.prefill(0, 0, &prompt).unwrap();
+    s.fork(0, 1, keep as u32).unwrap();
+    s.prefill(1, keep as u32, &other).unwrap();
+    let d_fork = max_abs_diff(s.logits(0), &expect);
+    // Sequence 0 truncated at `keep` and continued.
+    s.truncate(0, keep as u32).unwrap();
+    s.prefill(0, keep as u32, &other).unwrap();
+    let d_trunc = max_abs_diff(s.logits(0), &expect);
+    eprintln!("short fork max|diff| {d_fork:.1e}; truncate {d_trunc:.1e}");
+    assert!(d_fork < 1e-2 && d_trunc < 1e-2, "{d_fork} {d_trunc}");
+}
+
+/// Gemma 3's local layers see only the last 512 positions: past that, the export must still
+/// agree with llama.cpp (which implements the window).
+#[test]
+fn gemma3_sliding_window_past_512_tokens() {
+    let Some((m, om)) = ready("gemma3-270m") else {
+        return;
+    };
+    let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256).unwrap();
+    let mut l = lm
+        .session(&fcbench_llama::SessionOptions {
+            threads: 2,
+            context_size: 2048,
+            max_sequences: 2,
+        })
+        .unwrap();
+    let mut o = om.session(&opts()).unwrap();
+    let mut text = String::from("<start_of_turn>user\nHere is a log of tower placements:\n");
+    for i in 0..60 {
+        text.push_str(&format!(
+            "{i}. place_tower(tower_type=\"{}\", x={}, y={})\n",
+            ["cannon", "archer", "mage"][i % 3],
+            i % 9,
+            (i * 7) % 11
+        ));
+    }
+    text.push_str("What was the tower type of entry 3?<end_of_turn>\n<start_of_turn>model\n");
+    let tokens = l.tokenize(&text, true).unwrap();
+    assert!(tokens.len() > 700, "{} tokens", tokens.len());
+    l.prefill(0, 0, &tokens).unwrap();
+    // In two chunks, so that the second sees the first as past keys under the window.
+    let half = tokens.len() / 2;
+    o.prefill(0, 0, &tokens[..half]).unwrap();
+    o.prefill(0, half as u32, &tokens[half..]).unwrap();
+    let cos = cosine(l.logits(0), o.logits(0));
+    eprintln!(
+        "gemma3 at {} tokens: top-1 llama {} ort {}; cosine {cos:.6}",
+        tokens.len(),
+        argmax(l.logits(0)),
+        argmax(o.logits(0))
+    );
+    assert_eq!(argmax(l.logits(0)), argmax(o.logits(0)));
+    assert!(cos >= MIN_COSINE, "cosine {cos}");
+}
