@@ -11,6 +11,8 @@ pub fn available() -> Vec<&'static str> {
         "llama",
         #[cfg(feature = "candle")]
         "candle",
+        #[cfg(feature = "ort")]
+        "ort",
     ]
 }
 
@@ -76,12 +78,16 @@ pub enum LoadedModel {
     // Boxed: the candle model holds its weights inline and is much larger than the others.
     #[cfg(feature = "candle")]
     Candle(Box<fcbench_candle::CandleModel>),
+    #[cfg(feature = "ort")]
+    Ort(Box<fcbench_ort::OrtModel>),
 }
 
 pub struct SessionOptions {
     pub threads: usize,
     pub context_size: usize,
     pub max_sequences: usize,
+    /// ONNX Runtime execution provider (`--ort-provider`); other backends ignore it.
+    pub ort_provider: String,
 }
 
 impl LoadedModel {
@@ -106,6 +112,11 @@ impl LoadedModel {
                 }
                 Ok(LoadedModel::Candle(Box::new(m)))
             }
+            #[cfg(feature = "ort")]
+            "ort" => Ok(LoadedModel::Ort(Box::new(fcbench_ort::OrtModel::load(
+                &model.path,
+                &model.sha256,
+            )?))),
             other => bail!(
                 "backend `{other}` is not in this build (available: {}; call-level: {}); backends are cargo features of the `fcbench` crate",
                 available().join(", "),
@@ -127,6 +138,13 @@ impl LoadedModel {
                 threads: o.threads,
                 context_size: o.context_size,
                 max_sequences: o.max_sequences,
+            })?)),
+            #[cfg(feature = "ort")]
+            LoadedModel::Ort(m) => Ok(Box::new(m.session(&fcbench_ort::SessionOptions {
+                threads: o.threads,
+                context_size: o.context_size,
+                max_sequences: o.max_sequences,
+                provider: fcbench_ort::Provider::parse(&o.ort_provider)?,
             })?)),
         }
     }

@@ -235,16 +235,15 @@ fn missing_and_foreign_model_files_get_clear_errors() {
 /// Two engines as arms of one run: same cases, same token ids (so the same prompt lengths and
 /// head token counts), both outputs parse to the gold call, and each arm's manifest names its
 /// engine.
-#[cfg(all(feature = "llama", feature = "candle"))]
-#[test]
-fn llama_and_candle_side_by_side() {
+#[cfg(feature = "llama")]
+fn llama_and_side_by_side(other: &str, version_prefix: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
     let out = fcbench()
         .args([
             "run",
             "--backend",
-            "llama,candle",
+            &format!("llama,{other}"),
             "--model",
             "smollm2",
             "--protocol",
@@ -264,20 +263,28 @@ fn llama_and_candle_side_by_side() {
         .assert()
         .success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
-    assert!(stdout.contains("candle/smollm2/simpletool"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{other}/smollm2/simpletool")),
+        "{stdout}"
+    );
     let manifest: Manifest =
         serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
-    let candle = manifest
+    let arm = manifest
         .arms
         .iter()
-        .find(|a| a.backend_info.name == "candle")
-        .expect("a candle arm");
-    assert!(candle.backend_info.version.starts_with("candle-core"));
-    assert_eq!(candle.backend_info.threads, 2);
-    assert_eq!(candle.backend_info.architecture, "llama");
+        .find(|a| a.backend_info.name == other)
+        .unwrap_or_else(|| panic!("a {other} arm"));
+    assert!(
+        arm.backend_info.version.starts_with(version_prefix),
+        "{}",
+        arm.backend_info.version
+    );
+    assert_eq!(arm.backend_info.threads, 2);
+    assert_eq!(arm.backend_info.architecture, "llama");
     let calls = read_calls(&dir);
     assert_eq!(calls.len(), 8, "2 cases × 2 protocols × 2 backends");
     let scenario = fcbench_scenarios::load("game").unwrap();
+    let prefix = format!("{other}/");
     for r in &calls {
         assert_eq!(r.status, CallStatus::Ok, "{r:?}");
         let case = scenario.cases.iter().find(|c| c.id == r.case_id).unwrap();
@@ -287,14 +294,46 @@ fn llama_and_candle_side_by_side() {
             "{}",
             r.arm
         );
-        if r.arm.starts_with("candle/") {
+        if r.arm.starts_with(&prefix) {
             let twin = calls
                 .iter()
-                .find(|l| l.case_id == r.case_id && l.arm == r.arm.replacen("candle/", "llama/", 1))
+                .find(|l| l.case_id == r.case_id && l.arm == r.arm.replacen(&prefix, "llama/", 1))
                 .unwrap();
             assert_eq!(r.prompt_tokens, twin.prompt_tokens, "{}", r.arm);
             let tokens = |c: &CallRecord| c.heads.iter().map(|h| h.tokens).collect::<Vec<_>>();
             assert_eq!(tokens(r), tokens(twin), "{}", r.arm);
         }
     }
+}
+
+#[cfg(all(feature = "llama", feature = "candle"))]
+#[test]
+fn llama_and_candle_side_by_side() {
+    llama_and_side_by_side("candle", "candle-core");
+}
+
+/// Needs ONNX Runtime's library and SmolLM2's ONNX export (`.ci/run` makes both); skips with
+/// the reason otherwise.
+#[cfg(all(feature = "llama", feature = "ort"))]
+#[test]
+fn llama_and_ort_side_by_side() {
+    let model = fcbench_core::models::resolve("smollm2", &mut |_| {}).unwrap();
+    let export = fcbench_ort::export_path(&model.path, &model.sha256);
+    let lib = std::env::var_os("ORT_DYLIB_PATH")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(fcbench_core::models::onnxruntime_path);
+    for (what, path, fix) in [
+        ("ONNX Runtime", &lib, "fcbench models fetch onnxruntime"),
+        (
+            "SmolLM2's ONNX export",
+            &export,
+            "fcbench models export-onnx smollm2",
+        ),
+    ] {
+        if !path.exists() {
+            eprintln!("SKIP: {what} is not at {} (run `{fix}`)", path.display());
+            return;
+        }
+    }
+    llama_and_side_by_side("ort", "onnxruntime 1.31");
 }

@@ -15,6 +15,9 @@ pub struct HeadsArgs {
     pub model: String,
     #[arg(long)]
     pub threads: Option<usize>,
+    /// `--backend ort`: ONNX Runtime execution provider (`cpu`; others where this build has them).
+    #[arg(long, env = "FCBENCH_ORT_PROVIDER", default_value = "cpu")]
+    pub ort_provider: String,
     /// Context length (tokens of a real scenario prompt) at which steps are timed.
     #[arg(long, default_value_t = 512)]
     pub context: usize,
@@ -39,6 +42,7 @@ pub fn run(a: HeadsArgs) -> Result<ExitCode> {
         threads,
         context_size: (a.context + a.max_heads + 16).max(1024),
         max_sequences: a.max_heads + 1,
+        ort_provider: a.ort_provider.clone(),
     })?;
     // A real prompt as context: the default scenario's first SimpleTool prompt, repeated
     // until long enough, cut to exactly `context` tokens.

@@ -55,6 +55,9 @@ pub struct RunArgs {
     /// Untimed calls per arm before timing starts.
     #[arg(long, default_value_t = 1)]
     pub warmup: u32,
+    /// `--backend ort`: ONNX Runtime execution provider (`cpu`; others where this build has them).
+    #[arg(long, env = "FCBENCH_ORT_PROVIDER", default_value = "cpu")]
+    pub ort_provider: String,
     /// Threads for the engine (prefill and decode); default: all available cores.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -276,6 +279,7 @@ pub fn execute(
         context_size: a.ctx,
         // shared prompt + content + function + six argument heads
         max_sequences: 9,
+        ort_provider: a.ort_provider.clone(),
     };
     let mut sessions = Vec::new();
     for (s, c) in specs.iter().zip(&calls) {

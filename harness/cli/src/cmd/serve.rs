@@ -24,6 +24,9 @@ pub struct ServeArgs {
     /// Port (0: pick a free one; the address is printed on stdout).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
+    /// `--backend ort`: ONNX Runtime execution provider (`cpu`; others where this build has them).
+    #[arg(long, env = "FCBENCH_ORT_PROVIDER", default_value = "cpu")]
+    pub ort_provider: String,
     /// Engine threads; default: all available cores.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -70,6 +73,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         context_size: a.ctx,
         // shared prompt + content + function + six argument heads
         max_sequences: 9,
+        ort_provider: a.ort_provider.clone(),
     };
     let backend = a.backend.clone();
     eprintln!("loading {} on {backend}", resolved.path.display());
