@@ -59,7 +59,6 @@ fn build_string() -> String {
     )
 }
 
-
 /// Quantisation types `quantize` accepts.
 pub fn quant_names() -> Vec<&'static str> {
     FILE_TYPES.iter().map(|(_, n)| *n).collect()
@@ -260,10 +259,7 @@ fn decode_err(e: impl std::fmt::Display) -> BackendError {
 }
 
 impl LlamaSession<'_> {
-    fn decode_batch(
-        &mut self,
-        entries: &[BatchEntry],
-    ) -> Result<(), BackendError> {
+    fn decode_batch(&mut self, entries: &[BatchEntry]) -> Result<(), BackendError> {
         self.batch.clear();
         self.rows.clear();
         for (i, e) in entries.iter().enumerate() {
