@@ -2,8 +2,10 @@
 //! greedy agreement, shared-prefix heads, and (Gemma 3) the sliding window past 512 tokens.
 //! Skips, with the reason printed, when a model is not in the cache (`fcbench models fetch`).
 
+use fcbench_core::agreement::{
+    argmax, cached_or_skip, cosine, max_abs_diff, top2, CHATML_PROMPT, GEMMA_PROMPT,
+};
 use fcbench_core::backend::{BatchEntry, TokenBackend, TokenId};
-use fcbench_core::models;
 
 /// Stated tolerance: on the same quantised weights the two engines differ only by float
 /// summation order and activation quantisation, so the distributions nearly coincide.
@@ -15,67 +17,15 @@ const NEAR_TIE: f32 = 0.1;
 /// this share of steps (near-ties may flip).
 const MIN_AGREEMENT: f64 = 0.85;
 
-fn cached(name: &str) -> Option<models::ResolvedModel> {
-    let m = models::known(name)?;
-    let path = models::model_path(m);
-    if !path.exists() {
-        eprintln!(
-            "SKIP: {name} is not cached at {} (run `fcbench models fetch {name}`)",
-            path.display()
-        );
-        return None;
-    }
-    Some(models::resolve(name, &mut |_| {}).expect("cached model verifies"))
-}
-
-fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
-}
-
-fn top2(v: &[f32]) -> [usize; 2] {
-    let a = argmax(v);
-    let mut b = if a == 0 { 1 } else { 0 };
-    for (i, &x) in v.iter().enumerate() {
-        if i != a && x > v[b] {
-            b = i;
-        }
-    }
-    [a, b]
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let (mut ab, mut aa, mut bb) = (0f64, 0f64, 0f64);
-    for (&x, &y) in a.iter().zip(b) {
-        ab += x as f64 * y as f64;
-        aa += x as f64 * x as f64;
-        bb += y as f64 * y as f64;
-    }
-    ab / (aa.sqrt() * bb.sqrt())
-}
-
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
-const PROMPT: &str = "<|im_start|>system\nYou control a tower-defence game. Call place_tower(tower_type, x, y) to build.<|im_end|>\n<|im_start|>user\nPut a cannon tower at column 5, row 7.<|im_end|>\n<|im_start|>assistant\n";
-const GEMMA_PROMPT: &str = "<start_of_turn>user\nYou control a tower-defence game. Call place_tower(tower_type, x, y) to build.\nPut a cannon tower at column 5, row 7.<end_of_turn>\n<start_of_turn>model\n";
-
 struct Pair<'a> {
     llama: fcbench_llama::LlamaSession<'a>,
     candle: fcbench_candle::CandleSession<'a>,
 }
 
 fn compare_model(name: &str, prompt: &str) {
-    let Some(m) = cached(name) else { return };
+    let Some(m) = cached_or_skip(name) else {
+        return;
+    };
     let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256).unwrap();
     let cm = fcbench_candle::CandleModel::load(&m.path, &m.sha256).unwrap();
     let threads = 2;
@@ -161,7 +111,7 @@ fn compare_model(name: &str, prompt: &str) {
 
 #[test]
 fn smollm2_matches_llama_cpp() {
-    compare_model("smollm2", PROMPT);
+    compare_model("smollm2", CHATML_PROMPT);
 }
 
 #[test]
@@ -173,7 +123,9 @@ fn gemma3_matches_llama_cpp() {
 /// the logits each would get decoded alone from scratch.
 #[test]
 fn shared_prefix_heads_equal_solo_runs() {
-    let Some(m) = cached("smollm2") else { return };
+    let Some(m) = cached_or_skip("smollm2") else {
+        return;
+    };
     let cm = fcbench_candle::CandleModel::load(&m.path, &m.sha256).unwrap();
     let opts = fcbench_candle::SessionOptions {
         threads: 2,
@@ -181,7 +133,7 @@ fn shared_prefix_heads_equal_solo_runs() {
         max_sequences: 4,
     };
     let mut s = cm.session(&opts).unwrap();
-    let prompt = s.tokenize(PROMPT, true).unwrap();
+    let prompt = s.tokenize(CHATML_PROMPT, true).unwrap();
     let tails: Vec<Vec<TokenId>> = ["<function>", "<arg1> tower", "<arg2>"]
         .iter()
         .map(|t| s.tokenize(t, false).unwrap())
@@ -262,7 +214,7 @@ fn shared_prefix_heads_equal_solo_runs() {
 /// agree with llama.cpp (which implements the window).
 #[test]
 fn gemma3_sliding_window_past_512_tokens() {
-    let Some(m) = cached("gemma3-270m") else {
+    let Some(m) = cached_or_skip("gemma3-270m") else {
         return;
     };
     let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256).unwrap();

@@ -8,7 +8,9 @@
 
 pub mod export;
 
-use fcbench_core::backend::{BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId};
+use fcbench_core::backend::{
+    prefill_batch, BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId,
+};
 use fcbench_core::models;
 use fcbench_gguf::{ArchConfig, GgufModel, Vocab};
 use ort::session::{builder::GraphOptimizationLevel, Session, SessionInputValue};
@@ -694,17 +696,7 @@ impl TokenBackend for OrtSession<'_> {
         if tokens.is_empty() {
             return Ok(());
         }
-        let n = tokens.len();
-        let entries: Vec<BatchEntry> = tokens
-            .iter()
-            .enumerate()
-            .map(|(i, &t)| BatchEntry {
-                seq,
-                pos: start_pos + i as u32,
-                token: t,
-                logits: i + 1 == n,
-            })
-            .collect();
+        let entries = prefill_batch(seq, start_pos, tokens);
         self.run(&entries)
     }
 

@@ -3,6 +3,9 @@
 //! cache regimes' truncate-and-continue. Skips, with the reason printed, when the model, the
 //! ONNX Runtime library or the export is missing.
 
+use fcbench_core::agreement::{
+    argmax, cached_or_skip, cosine, max_abs_diff, top2, CHATML_PROMPT, GEMMA_PROMPT,
+};
 use fcbench_core::backend::{BatchEntry, TokenBackend, TokenId};
 use fcbench_core::models;
 
@@ -23,14 +26,7 @@ const MIN_AGREEMENT: f64 = 0.85;
 const FORCED_NEAR_TIE: f32 = 0.25;
 
 fn ready(name: &str) -> Option<(models::ResolvedModel, fcbench_ort::OrtModel)> {
-    let path = models::model_path(models::known(name)?);
-    if !path.exists() {
-        eprintln!(
-            "SKIP: {name} is not cached at {} (run `fcbench models fetch {name}`)",
-            path.display()
-        );
-        return None;
-    }
+    let m = cached_or_skip(name)?;
     let lib = fcbench_ort::library_path();
     if !lib.exists() {
         eprintln!(
@@ -39,7 +35,6 @@ fn ready(name: &str) -> Option<(models::ResolvedModel, fcbench_ort::OrtModel)> {
         );
         return None;
     }
-    let m = models::resolve(name, &mut |_| {}).expect("cached model verifies");
     let onnx = fcbench_ort::export_path(&m.path, &m.sha256);
     if !onnx.exists() {
         eprintln!(
@@ -61,51 +56,9 @@ fn opts() -> fcbench_ort::SessionOptions {
     }
 }
 
-fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
-}
-
-fn top2(v: &[f32]) -> [usize; 2] {
-    let a = argmax(v);
-    let mut b = if a == 0 { 1 } else { 0 };
-    for (i, &x) in v.iter().enumerate() {
-        if i != a && x > v[b] {
-            b = i;
-        }
-    }
-    [a, b]
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let (mut ab, mut aa, mut bb) = (0f64, 0f64, 0f64);
-    for (&x, &y) in a.iter().zip(b) {
-        ab += x as f64 * y as f64;
-        aa += x as f64 * x as f64;
-        bb += y as f64 * y as f64;
-    }
-    ab / (aa.sqrt() * bb.sqrt())
-}
-
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
-const PROMPT: &str = "<|im_start|>system\nYou control a tower-defence game. Call place_tower(tower_type, x, y) to build.<|im_end|>\n<|im_start|>user\nPut a cannon tower at column 5, row 7.<|im_end|>\n<|im_start|>assistant\n";
-
-const GEMMA_PROMPT: &str = "<start_of_turn>user\nYou control a tower-defence game. Call place_tower(tower_type, x, y) to build.\nPut a cannon tower at column 5, row 7.<end_of_turn>\n<start_of_turn>model\n";
-
 #[test]
 fn smollm2_matches_llama_cpp() {
-    compare_model("smollm2", PROMPT);
+    compare_model("smollm2", CHATML_PROMPT);
 }
 
 #[test]
@@ -191,7 +144,7 @@ fn shared_prefix_heads_equal_solo_runs() {
         return;
     };
     let mut s = om.session(&opts()).unwrap();
-    let prompt = s.tokenize(PROMPT, true).unwrap();
+    let prompt = s.tokenize(CHATML_PROMPT, true).unwrap();
     let tails: Vec<Vec<TokenId>> = ["<function>", "<arg1> tower", "<arg2>"]
         .iter()
         .map(|t| s.tokenize(t, false).unwrap())
@@ -257,7 +210,7 @@ fn truncate_and_short_fork_equal_a_fresh_run() {
         return;
     };
     let mut s = om.session(&opts()).unwrap();
-    let prompt = s.tokenize(PROMPT, true).unwrap();
+    let prompt = s.tokenize(CHATML_PROMPT, true).unwrap();
     let keep = prompt.len() / 2;
     let other = s.tokenize("Build an archer tower at 2, 3.", false).unwrap();
 
