@@ -350,13 +350,7 @@ impl Vocab {
             if syms[l].n == 0 || syms[r].n == 0 || syms[l].n + syms[r].n != b.size {
                 continue;
             }
-            syms[l].n += syms[r].n;
-            syms[r].n = 0;
-            syms[l].next = syms[r].next;
-            let after = syms[r].next;
-            if after >= 0 {
-                syms[after as usize].prev = b.left;
-            }
+            merge_right_into(&mut syms, l, r);
             let (prev, next) = (syms[l].prev, syms[l].next);
             try_add(&syms, &mut queue, prev, b.left);
             try_add(&syms, &mut queue, b.left, next);
@@ -422,13 +416,7 @@ impl Vocab {
             if syms[l].n == 0 || syms[r].n == 0 || syms[l].n != b.left_n || syms[r].n != b.right_n {
                 continue;
             }
-            syms[l].n += syms[r].n;
-            syms[r].n = 0;
-            syms[l].next = syms[r].next;
-            let after = syms[r].next;
-            if after >= 0 {
-                syms[after as usize].prev = b.left;
-            }
+            merge_right_into(&mut syms, l, r);
             let (prev, next) = (syms[l].prev, syms[l].next);
             try_add(&syms, &mut queue, prev, b.left);
             try_add(&syms, &mut queue, b.left, next);
@@ -955,6 +943,17 @@ struct Sym {
     next: i32,
     start: usize,
     n: usize,
+}
+
+/// Both tokenizers' merge step: symbol `r` joins `l`, its right neighbour, and leaves the list.
+fn merge_right_into(syms: &mut [Sym], l: usize, r: usize) {
+    syms[l].n += syms[r].n;
+    syms[r].n = 0;
+    syms[l].next = syms[r].next;
+    let after = syms[r].next;
+    if after >= 0 {
+        syms[after as usize].prev = l as i32;
+    }
 }
 
 /// A candidate SPM merge: the highest score first, then the leftmost.
