@@ -99,19 +99,9 @@ impl LoadedModel {
                 &model.sha256,
             )?)),
             #[cfg(feature = "candle")]
-            "candle" => {
-                let m = fcbench_candle::CandleModel::load(&model.path, &model.sha256)?;
-                let slow = m.slow_weight_types();
-                if !slow.is_empty() {
-                    eprintln!(
-                        "note: {} holds {} weights, which candle runs without a fast kernel; `fcbench models quantize {} q4_0` makes a file both backends run fast",
-                        model.name,
-                        slow.join("/"),
-                        model.name
-                    );
-                }
-                Ok(LoadedModel::Candle(Box::new(m)))
-            }
+            "candle" => Ok(LoadedModel::Candle(Box::new(
+                fcbench_candle::CandleModel::load(&model.path, &model.sha256)?,
+            ))),
             #[cfg(feature = "ort")]
             "ort" => Ok(LoadedModel::Ort(Box::new(fcbench_ort::OrtModel::load(
                 &model.path,
@@ -122,6 +112,31 @@ impl LoadedModel {
                 available().join(", "),
                 call_level().join(", ")
             ),
+        }
+    }
+
+    /// What the user should know about this model on this backend (shown as run warnings, or
+    /// on stderr outside a run), e.g. weight types without fast kernels.
+    pub fn notes(&self, model: &ResolvedModel) -> Vec<String> {
+        match self {
+            #[cfg(feature = "candle")]
+            LoadedModel::Candle(m) => {
+                let slow = m.slow_weight_types();
+                if slow.is_empty() {
+                    return Vec::new();
+                }
+                vec![format!(
+                    "candle: {} holds {} weights, which candle runs without SIMD kernels; `fcbench models quantize {} q4_0` makes a file both backends run fast",
+                    model.name,
+                    slow.join("/"),
+                    model.name
+                )]
+            }
+            #[allow(unreachable_patterns)]
+            _ => {
+                let _ = model;
+                Vec::new()
+            }
         }
     }
 

@@ -38,6 +38,9 @@ pub fn run(a: HeadsArgs) -> Result<ExitCode> {
     let resolved = models::resolve(&a.model, &mut super::fetch_progress())
         .with_context(|| format!("model `{}`", a.model))?;
     let model = LoadedModel::load(&a.backend, &resolved)?;
+    for note in model.notes(&resolved) {
+        eprintln!("note: {note}");
+    }
     let mut session = model.session(&SessionOptions {
         threads,
         context_size: (a.context + a.max_heads + 16).max(1024),

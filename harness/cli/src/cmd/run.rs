@@ -271,6 +271,9 @@ pub fn execute(
                 .1;
             let m = LoadedModel::load(&s.backend, r)
                 .with_context(|| format!("loading {} on {}", r.path.display(), s.backend))?;
+            for note in m.notes(r) {
+                observer(RunEvent::Warning(note));
+            }
             loaded.push((key, m));
         }
     }

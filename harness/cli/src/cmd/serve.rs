@@ -82,7 +82,12 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         .name("fcbench-engine".into())
         .spawn(move || {
             let model = match LoadedModel::load(&backend, &resolved) {
-                Ok(m) => m,
+                Ok(m) => {
+                    for note in m.notes(&resolved) {
+                        eprintln!("note: {note}");
+                    }
+                    m
+                }
                 Err(e) => {
                     let _ = ready_tx.send(Err(format!("{e:#}")));
                     return;
