@@ -3,7 +3,8 @@
 //! Skips, with the reason printed, when a model is not in the cache (`fcbench models fetch`).
 
 use fcbench_core::agreement::{
-    argmax, cached_or_skip, cosine, max_abs_diff, top2, CHATML_PROMPT, GEMMA_PROMPT,
+    argmax, cached_or_skip, cosine, forced_agreement, forked_heads, long_gemma_prompt,
+    max_abs_diff, top1_agrees, CHATML_PROMPT, GEMMA_PROMPT, HEAD_TAILS,
 };
 use fcbench_core::backend::{BatchEntry, TokenBackend, TokenId};
 
@@ -71,41 +72,28 @@ fn compare_model(name: &str, prompt: &str) {
         c[argmax(&l)],
         c[argmax(&c)]
     );
-    let (tl, tc) = (argmax(&l), argmax(&c));
     assert!(
-        tl == tc || (l[tl] - l[tc] < NEAR_TIE && top2(&c).contains(&tl)),
-        "{name}: top-1 after the prompt: llama {tl}, candle {tc}"
+        top1_agrees(&l, &c, NEAR_TIE),
+        "{name}: top-1 after the prompt: llama {}, candle {}",
+        argmax(&l),
+        argmax(&c)
     );
     assert!(cos >= MIN_COSINE, "{name}: cosine {cos} < {MIN_COSINE}");
 
     // 2. Forced decoding along llama.cpp's greedy path: does candle pick the same token?
-    let steps = 32;
-    let mut agree = 0;
-    let mut min_cos = 1f64;
-    let (mut next_l, mut next_c) = (argmax(&l), argmax(&c));
-    for pos in tokens.len() as u32..(tokens.len() + steps) as u32 {
-        agree += usize::from(next_l == next_c);
-        let tok = next_l as TokenId;
-        let e = [BatchEntry {
-            seq: 0,
-            pos,
-            token: tok,
-            logits: true,
-        }];
-        p.llama.step(&e).unwrap();
-        p.candle.step(&e).unwrap();
-        min_cos = min_cos.min(cosine(p.llama.logits(0), p.candle.logits(0)));
-        next_l = argmax(p.llama.logits(0));
-        next_c = argmax(p.candle.logits(0));
-    }
-    let share = agree as f64 / steps as f64;
+    let f = forced_agreement(&mut p.llama, &mut p.candle, tokens.len() as u32, 32).unwrap();
     eprintln!(
-        "{name}: forced argmax agreement {agree}/{steps} ({:.0}%), lowest cosine {min_cos:.5}",
-        share * 100.0
+        "{name}: forced argmax agreement {}/{} ({:.0}%), lowest cosine {:.5}; llama.cpp's logit margin where they differ: {:.3?}",
+        f.agreed,
+        f.steps,
+        f.share() * 100.0,
+        f.min_cosine,
+        f.margins
     );
     assert!(
-        share >= MIN_AGREEMENT,
-        "{name}: agreement {share} < {MIN_AGREEMENT}"
+        f.share() >= MIN_AGREEMENT,
+        "{name}: agreement {} < {MIN_AGREEMENT}",
+        f.share()
     );
 }
 
@@ -134,38 +122,12 @@ fn shared_prefix_heads_equal_solo_runs() {
     };
     let mut s = cm.session(&opts).unwrap();
     let prompt = s.tokenize(CHATML_PROMPT, true).unwrap();
-    let tails: Vec<Vec<TokenId>> = ["<function>", "<arg1> tower", "<arg2>"]
+    let tails: Vec<Vec<TokenId>> = HEAD_TAILS
         .iter()
         .map(|t| s.tokenize(t, false).unwrap())
         .collect();
-    s.prefill(0, 0, &prompt).unwrap();
-    let mut batch = Vec::new();
-    for (h, tail) in tails.iter().enumerate() {
-        s.fork(0, h as i32 + 1, prompt.len() as u32).unwrap();
-        for (i, &t) in tail.iter().enumerate() {
-            batch.push(BatchEntry {
-                seq: h as i32 + 1,
-                pos: (prompt.len() + i) as u32,
-                token: t,
-                logits: i + 1 == tail.len(),
-            });
-        }
-    }
-    s.step(&batch).unwrap();
-    let forked: Vec<Vec<f32>> = (0..tails.len()).map(|r| s.logits(r).to_vec()).collect();
-    // One more batched step with every head at its own position.
-    let next: Vec<BatchEntry> = tails
-        .iter()
-        .enumerate()
-        .map(|(h, tail)| BatchEntry {
-            seq: h as i32 + 1,
-            pos: (prompt.len() + tail.len()) as u32,
-            token: argmax(&forked[h]) as TokenId,
-            logits: true,
-        })
-        .collect();
-    s.step(&next).unwrap();
-    let stepped: Vec<Vec<f32>> = (0..tails.len()).map(|r| s.logits(r).to_vec()).collect();
+    let heads = forked_heads(&mut s, &prompt, &tails).unwrap();
+    let (forked, stepped) = (&heads.forked, &heads.stepped);
 
     for (h, tail) in tails.iter().enumerate() {
         // The same chunks in one sequence alone: prompt, then tail, then the next token.
@@ -182,7 +144,7 @@ fn shared_prefix_heads_equal_solo_runs() {
                 logits: true,
             }]
         };
-        solo.step(&one(next[h].token)).unwrap();
+        solo.step(&one(heads.next[h])).unwrap();
         let d2 = max_abs_diff(solo.logits(0), &stepped[h]);
         // And the whole sequence in one pass: other chunking, so other float rounding
         // (amplified by the activations' 8-bit quantisation), the same distribution.
@@ -233,16 +195,7 @@ fn gemma3_sliding_window_past_512_tokens() {
             max_sequences: 2,
         })
         .unwrap();
-    let mut text = String::from("<start_of_turn>user\nHere is a log of tower placements:\n");
-    for i in 0..60 {
-        text.push_str(&format!(
-            "{i}. place_tower(tower_type=\"{}\", x={}, y={})\n",
-            ["cannon", "archer", "mage"][i % 3],
-            i % 9,
-            (i * 7) % 11
-        ));
-    }
-    text.push_str("What was the tower type of entry 3?<end_of_turn>\n<start_of_turn>model\n");
+    let text = long_gemma_prompt();
     let tokens = l.tokenize(&text, true).unwrap();
     assert!(tokens.len() > 700, "{} tokens", tokens.len());
     l.prefill(0, 0, &tokens).unwrap();

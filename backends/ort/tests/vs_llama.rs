@@ -4,7 +4,8 @@
 //! ONNX Runtime library or the export is missing.
 
 use fcbench_core::agreement::{
-    argmax, cached_or_skip, cosine, max_abs_diff, top2, CHATML_PROMPT, GEMMA_PROMPT,
+    argmax, cached_or_skip, cosine, forced_agreement, forked_heads, long_gemma_prompt,
+    max_abs_diff, top1_agrees, CHATML_PROMPT, GEMMA_PROMPT, HEAD_TAILS,
 };
 use fcbench_core::backend::{BatchEntry, TokenBackend, TokenId};
 use fcbench_core::models;
@@ -91,48 +92,31 @@ fn compare_model(name: &str, prompt: &str) {
         tokens.len()
     );
     assert!(
-        ta == tb || (a[ta] - a[tb] < NEAR_TIE && top2(&b).contains(&ta)),
+        top1_agrees(&a, &b, NEAR_TIE),
         "top-1 after the prompt: llama {ta}, ort {tb}"
     );
     assert!(cos >= MIN_COSINE, "cosine {cos} < {MIN_COSINE}");
     assert!(diff <= MAX_ABS_DIFF, "max|diff| {diff} > {MAX_ABS_DIFF}");
 
     // 2. Forced decoding along llama.cpp's greedy path.
-    let steps = 64;
-    let mut agree = 0;
-    let mut margins = Vec::new();
-    let mut min_cos = 1f64;
-    let (mut nl, mut no) = (ta, tb);
-    for pos in tokens.len() as u32..(tokens.len() + steps) as u32 {
-        agree += usize::from(nl == no);
-        if nl != no {
-            // How far apart llama.cpp itself has the two tokens.
-            margins.push(l.logits(0)[nl] - l.logits(0)[no]);
-        }
-        let e = [BatchEntry {
-            seq: 0,
-            pos,
-            token: nl as TokenId,
-            logits: true,
-        }];
-        l.step(&e).unwrap();
-        o.step(&e).unwrap();
-        min_cos = min_cos.min(cosine(l.logits(0), o.logits(0)));
-        nl = argmax(l.logits(0));
-        no = argmax(o.logits(0));
-    }
-    let share = agree as f64 / steps as f64;
+    let f = forced_agreement(&mut l, &mut o, tokens.len() as u32, 64).unwrap();
     eprintln!(
-        "{name}: forced argmax agreement {agree}/{steps} ({:.0}%), lowest cosine {min_cos:.5}; llama.cpp's logit margin where they differ: {margins:.3?}",
-        share * 100.0
+        "{name}: forced argmax agreement {}/{} ({:.0}%), lowest cosine {:.5}; llama.cpp's logit margin where they differ: {:.3?}",
+        f.agreed,
+        f.steps,
+        f.share() * 100.0,
+        f.min_cosine,
+        f.margins
     );
     assert!(
-        share >= MIN_AGREEMENT,
-        "agreement {share} < {MIN_AGREEMENT}"
+        f.share() >= MIN_AGREEMENT,
+        "agreement {} < {MIN_AGREEMENT}",
+        f.share()
     );
     assert!(
-        margins.iter().all(|&m| m < FORCED_NEAR_TIE),
-        "a disagreement that is not a near-tie: {margins:?}"
+        f.margins.iter().all(|&m| m < FORCED_NEAR_TIE),
+        "a disagreement that is not a near-tie: {:?}",
+        f.margins
     );
 }
 
@@ -145,37 +129,12 @@ fn shared_prefix_heads_equal_solo_runs() {
     };
     let mut s = om.session(&opts()).unwrap();
     let prompt = s.tokenize(CHATML_PROMPT, true).unwrap();
-    let tails: Vec<Vec<TokenId>> = ["<function>", "<arg1> tower", "<arg2>"]
+    let tails: Vec<Vec<TokenId>> = HEAD_TAILS
         .iter()
         .map(|t| s.tokenize(t, false).unwrap())
         .collect();
-    s.prefill(0, 0, &prompt).unwrap();
-    let mut batch = Vec::new();
-    for (h, tail) in tails.iter().enumerate() {
-        s.fork(0, h as i32 + 1, prompt.len() as u32).unwrap();
-        for (i, &t) in tail.iter().enumerate() {
-            batch.push(BatchEntry {
-                seq: h as i32 + 1,
-                pos: (prompt.len() + i) as u32,
-                token: t,
-                logits: i + 1 == tail.len(),
-            });
-        }
-    }
-    s.step(&batch).unwrap();
-    let forked: Vec<Vec<f32>> = (0..tails.len()).map(|r| s.logits(r).to_vec()).collect();
-    let next: Vec<BatchEntry> = tails
-        .iter()
-        .enumerate()
-        .map(|(h, tail)| BatchEntry {
-            seq: h as i32 + 1,
-            pos: (prompt.len() + tail.len()) as u32,
-            token: argmax(&forked[h]) as TokenId,
-            logits: true,
-        })
-        .collect();
-    s.step(&next).unwrap();
-    let stepped: Vec<Vec<f32>> = (0..tails.len()).map(|r| s.logits(r).to_vec()).collect();
+    let heads = forked_heads(&mut s, &prompt, &tails).unwrap();
+    let (forked, stepped) = (&heads.forked, &heads.stepped);
 
     for (h, tail) in tails.iter().enumerate() {
         // The whole sequence alone, in one pass, then the next token.
@@ -187,7 +146,7 @@ fn shared_prefix_heads_equal_solo_runs() {
         solo.step(&[BatchEntry {
             seq: 0,
             pos: all.len() as u32,
-            token: next[h].token,
+            token: heads.next[h],
             logits: true,
         }])
         .unwrap();
@@ -249,16 +208,7 @@ fn gemma3_sliding_window_past_512_tokens() {
         })
         .unwrap();
     let mut o = om.session(&opts()).unwrap();
-    let mut text = String::from("<start_of_turn>user\nHere is a log of tower placements:\n");
-    for i in 0..60 {
-        text.push_str(&format!(
-            "{i}. place_tower(tower_type=\"{}\", x={}, y={})\n",
-            ["cannon", "archer", "mage"][i % 3],
-            i % 9,
-            (i * 7) % 11
-        ));
-    }
-    text.push_str("What was the tower type of entry 3?<end_of_turn>\n<start_of_turn>model\n");
+    let text = long_gemma_prompt();
     let tokens = l.tokenize(&text, true).unwrap();
     assert!(tokens.len() > 700, "{} tokens", tokens.len());
     l.prefill(0, 0, &tokens).unwrap();

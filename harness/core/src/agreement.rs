@@ -1,12 +1,141 @@
 //! What the backends' agreement tests against llama.cpp share: the fixed prompts, finding a
 //! cached model (or saying why the test skips), and comparing two logits rows.
 
+use crate::backend::{BackendError, BatchEntry, TokenBackend, TokenId};
 use crate::models::{self, ResolvedModel};
 
 /// A ChatML prompt for llama-architecture models (SmolLM2).
 pub const CHATML_PROMPT: &str = "<|im_start|>system\nYou control a tower-defence game. Call place_tower(tower_type, x, y) to build.<|im_end|>\n<|im_start|>user\nPut a cannon tower at column 5, row 7.<|im_end|>\n<|im_start|>assistant\n";
 /// The same request in Gemma's turn format.
 pub const GEMMA_PROMPT: &str = "<start_of_turn>user\nYou control a tower-defence game. Call place_tower(tower_type, x, y) to build.\nPut a cannon tower at column 5, row 7.<end_of_turn>\n<start_of_turn>model\n";
+
+/// Head tails of different token lengths, for the forked-heads checks.
+pub const HEAD_TAILS: [&str; 3] = ["<function>", "<arg1> tower", "<arg2>"];
+
+/// A Gemma prompt of over 1,300 tokens, well past Gemma 3's 512-token sliding window, whose
+/// question needs an early line.
+pub fn long_gemma_prompt() -> String {
+    let mut text = String::from("<start_of_turn>user\nHere is a log of tower placements:\n");
+    for i in 0..60 {
+        text.push_str(&format!(
+            "{i}. place_tower(tower_type=\"{}\", x={}, y={})\n",
+            ["cannon", "archer", "mage"][i % 3],
+            i % 9,
+            (i * 7) % 11
+        ));
+    }
+    text.push_str("What was the tower type of entry 3?<end_of_turn>\n<start_of_turn>model\n");
+    text
+}
+
+/// Top-1 equal, or a near-tie: the reference's own margin between the two tokens is below
+/// `near_tie` and the other engine ranks the reference's token second.
+pub fn top1_agrees(reference: &[f32], other: &[f32], near_tie: f32) -> bool {
+    let (r, o) = (argmax(reference), argmax(other));
+    r == o || (reference[r] - reference[o] < near_tie && top2(other).contains(&r))
+}
+
+/// Forced decoding of two engines along the reference's greedy path.
+#[derive(Debug, Clone)]
+pub struct ForcedAgreement {
+    pub steps: usize,
+    /// Steps where the other engine's argmax equalled the reference's.
+    pub agreed: usize,
+    pub min_cosine: f64,
+    /// Where they differed: the reference's logit margin between its token and the other's.
+    pub margins: Vec<f32>,
+}
+
+impl ForcedAgreement {
+    pub fn share(&self) -> f64 {
+        self.agreed as f64 / self.steps as f64
+    }
+}
+
+/// Both engines hold the same prompt in sequence 0, `pos` tokens long, with its logits in row
+/// 0; feed both the reference's greedy token for `steps` steps.
+pub fn forced_agreement(
+    reference: &mut dyn TokenBackend,
+    other: &mut dyn TokenBackend,
+    pos: u32,
+    steps: usize,
+) -> Result<ForcedAgreement, BackendError> {
+    let mut out = ForcedAgreement {
+        steps,
+        agreed: 0,
+        min_cosine: 1.0,
+        margins: Vec::new(),
+    };
+    for pos in pos..pos + steps as u32 {
+        let (r, o) = (argmax(reference.logits(0)), argmax(other.logits(0)));
+        if r == o {
+            out.agreed += 1;
+        } else {
+            out.margins
+                .push(reference.logits(0)[r] - reference.logits(0)[o]);
+        }
+        let e = [BatchEntry {
+            seq: 0,
+            pos,
+            token: r as TokenId,
+            logits: true,
+        }];
+        reference.step(&e)?;
+        other.step(&e)?;
+        out.min_cosine = out
+            .min_cosine
+            .min(cosine(reference.logits(0), other.logits(0)));
+    }
+    Ok(out)
+}
+
+/// Logits of heads forked from one prefilled prompt.
+#[derive(Debug, Clone)]
+pub struct ForkedHeads {
+    /// After each head's tail, all tails in one batch.
+    pub forked: Vec<Vec<f32>>,
+    /// Each head's argmax after its tail, fed back in the next step.
+    pub next: Vec<TokenId>,
+    /// After that next step, every head at its own position in one batch.
+    pub stepped: Vec<Vec<f32>>,
+}
+
+/// Prefill `prompt` into sequence 0, fork one head per tail, run the tails (of different
+/// lengths) in one batch, then one more batched step with each head at its own position.
+pub fn forked_heads(
+    b: &mut dyn TokenBackend,
+    prompt: &[TokenId],
+    tails: &[Vec<TokenId>],
+) -> Result<ForkedHeads, BackendError> {
+    let p = prompt.len() as u32;
+    let seq = |h: usize| h as i32 + 1;
+    b.prefill(0, 0, prompt)?;
+    let mut batch = Vec::new();
+    for (h, tail) in tails.iter().enumerate() {
+        b.fork(0, seq(h), p)?;
+        batch.extend(crate::backend::prefill_batch(seq(h), p, tail));
+    }
+    b.step(&batch)?;
+    let forked: Vec<Vec<f32>> = (0..tails.len()).map(|r| b.logits(r).to_vec()).collect();
+    let next: Vec<TokenId> = forked.iter().map(|l| argmax(l) as TokenId).collect();
+    let step: Vec<BatchEntry> = tails
+        .iter()
+        .enumerate()
+        .map(|(h, tail)| BatchEntry {
+            seq: seq(h),
+            pos: p + tail.len() as u32,
+            token: next[h],
+            logits: true,
+        })
+        .collect();
+    b.step(&step)?;
+    let stepped = (0..tails.len()).map(|r| b.logits(r).to_vec()).collect();
+    Ok(ForkedHeads {
+        forked,
+        next,
+        stepped,
+    })
+}
 
 /// A known model if it is already cached (verified), else `None` after printing `SKIP:` with
 /// the command that fetches it. Tests never download.
