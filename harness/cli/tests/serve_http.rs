@@ -2,14 +2,15 @@
 //! both APIs (agreeing with in-process runs on the same cases), a short load sweep, and bad
 //! input that must get the right 4xx while the server stays up.
 
+mod common;
 use assert_cmd::cargo::CommandCargoExt;
+use common::read_calls;
 use fcbench_core::backend::{CallBackend, CallRequest};
-use fcbench_core::record::{CallRecord, CallStatus, DecodeMode};
+use fcbench_core::record::{CallStatus, DecodeMode};
 use fcbench_core::scenario::Case;
 use fcbench_http::{Api, HttpBackend, HttpConfig};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -123,14 +124,6 @@ fn call_body(query: &str, props: usize) -> Vec<u8> {
     serde_json::json!({"messages": [{"role": "user", "content": query}], "tools": [tool_json(props)], "max_tokens": 2})
         .to_string()
         .into_bytes()
-}
-
-fn read_calls(dir: &Path) -> Vec<CallRecord> {
-    std::fs::read_to_string(dir.join("calls.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 fn cases(n: usize) -> Vec<Case> {
