@@ -6,7 +6,7 @@ use fcbench_core::record::{
     ArmSummary, CacheRegime, CallRecord, CallStatus, DecodeMode, RunSummary,
 };
 use fcbench_core::runner::RunEvent;
-use fcbench_core::scenario::FunctionCall;
+use fcbench_core::scenario::{Case, FunctionCall};
 use fcbench_core::summary::summarise;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::collections::HashMap;
@@ -29,6 +29,22 @@ pub struct CaseInfo {
     pub query: String,
     /// `Case::reference_call()`: the gold call the parsed call is shown against.
     pub gold: Option<FunctionCall>,
+}
+
+impl CaseInfo {
+    /// The cases of a run, by id, as the dashboard shows them.
+    pub fn by_id(cases: &[Case]) -> HashMap<String, CaseInfo> {
+        cases
+            .iter()
+            .map(|c| {
+                let info = CaseInfo {
+                    query: c.query.clone(),
+                    gold: c.reference_call(),
+                };
+                (c.id.clone(), info)
+            })
+            .collect()
+    }
 }
 
 /// What reaches the dashboard: the runner's events, then how the run ended.

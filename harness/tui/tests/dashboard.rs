@@ -9,7 +9,6 @@ use fcbench_tui::app::{App, CaseInfo, Feed, Header};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
-use std::collections::HashMap;
 use std::time::Duration;
 
 fn recorded_calls() -> Vec<CallRecord> {
@@ -21,17 +20,7 @@ fn recorded_calls() -> Vec<CallRecord> {
 
 fn new_app() -> App {
     let scenario = fcbench_scenarios::load("game").expect("built-in scenario");
-    let cases = scenario
-        .cases
-        .iter()
-        .map(|c| {
-            let info = CaseInfo {
-                query: c.query.clone(),
-                gold: c.reference_call(),
-            };
-            (c.id.clone(), info)
-        })
-        .collect::<HashMap<_, _>>();
+    let cases = CaseInfo::by_id(&scenario.cases);
     App::new(
         Header {
             scenario: "game".into(),

@@ -21,16 +21,7 @@ pub struct TuiArgs {
 
 pub fn run(a: TuiArgs) -> Result<ExitCode> {
     let (scenario, cases) = load_cases(&a.run)?;
-    let case_info = cases
-        .iter()
-        .map(|c| {
-            let info = CaseInfo {
-                query: c.query.clone(),
-                gold: c.reference_call(),
-            };
-            (c.id.clone(), info)
-        })
-        .collect();
+    let case_info = CaseInfo::by_id(&cases);
     let threads = a
         .run
         .threads
