@@ -192,7 +192,9 @@ impl CandleSession<'_> {
     /// Run `entries` (grouped into consecutive runs per sequence, each continuing its
     /// sequence) through the model.
     fn run(&mut self, entries: &[BatchEntry]) -> Result<(), BackendError> {
-        let mut groups: Vec<(SeqId, Group)> = Vec::new();
+        // Parallel: the i-th group's sequence id and rows.
+        let mut seq_ids: Vec<SeqId> = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
         for (i, e) in entries.iter().enumerate() {
             if e.pos as usize >= self.info.context_size {
                 return Err(decode_err(format!(
@@ -201,11 +203,14 @@ impl CandleSession<'_> {
                 )));
             }
             match groups.last_mut() {
-                Some((s, g)) if *s == e.seq && g.first_pos + g.rows.len() as u32 == e.pos => {
+                Some(g)
+                    if seq_ids.last() == Some(&e.seq)
+                        && g.first_pos + g.rows.len() as u32 == e.pos =>
+                {
                     g.rows.end = i + 1;
                 }
                 _ => {
-                    if groups.iter().any(|(s, _)| *s == e.seq) {
+                    if seq_ids.contains(&e.seq) {
                         return Err(decode_err(format!(
                             "sequence {} appears twice in one batch, or with a gap in positions",
                             e.seq
@@ -218,21 +223,18 @@ impl CandleSession<'_> {
                             e.seq, e.pos
                         )));
                     }
-                    groups.push((
-                        e.seq,
-                        Group {
-                            seq_index: groups.len(),
-                            rows: i..i + 1,
-                            first_pos: e.pos,
-                        },
-                    ));
+                    seq_ids.push(e.seq);
+                    groups.push(Group {
+                        rows: i..i + 1,
+                        first_pos: e.pos,
+                    });
                 }
             }
         }
         // Take the groups' caches out of the map for the pass, and put them back after.
-        let mut caches: Vec<SeqCache> = groups
+        let mut caches: Vec<SeqCache> = seq_ids
             .iter()
-            .map(|(s, _)| self.seqs.remove(s).unwrap_or_else(|| self.new_cache()))
+            .map(|s| self.seqs.remove(s).unwrap_or_else(|| self.new_cache()))
             .collect();
         let tokens: Vec<u32> = entries.iter().map(|e| e.token as u32).collect();
         let positions: Vec<u32> = entries.iter().map(|e| e.pos).collect();
@@ -242,22 +244,14 @@ impl CandleSession<'_> {
             .filter(|(_, e)| e.logits)
             .map(|(i, _)| i as u32)
             .collect();
-        let gs: Vec<Group> = groups
-            .iter()
-            .map(|(_, g)| Group {
-                seq_index: g.seq_index,
-                rows: g.rows.clone(),
-                first_pos: g.first_pos,
-            })
-            .collect();
         let result = {
             let mut refs: Vec<&mut SeqCache> = caches.iter_mut().collect();
             self.model
                 .weights
-                .forward(&tokens, &positions, &gs, &mut refs, &logit_rows)
+                .forward(&tokens, &positions, &groups, &mut refs, &logit_rows)
         };
-        for ((s, _), c) in groups.iter().zip(caches) {
-            self.seqs.insert(*s, c);
+        for (s, c) in seq_ids.into_iter().zip(caches) {
+            self.seqs.insert(s, c);
         }
         let logits = result.map_err(decode_err)?;
         self.rows = logit_rows.len();

@@ -254,9 +254,9 @@ impl SeqCache {
     }
 }
 
-/// Consecutive rows of one forward pass that belong to one sequence.
+/// Consecutive rows of one forward pass that belong to one sequence; the `i`-th group's
+/// cache is `caches[i]`.
 pub(crate) struct Group {
-    pub seq_index: usize,
     pub rows: std::ops::Range<usize>,
     pub first_pos: u32,
 }
@@ -412,8 +412,7 @@ impl Weights {
             let v = v.transpose(0, 1)?.contiguous()?;
             let window = if l.local { cfg.sliding_window } else { None };
 
-            for g in groups {
-                let c = &mut caches[g.seq_index];
+            for (g, c) in groups.iter().zip(caches.iter_mut()) {
                 let t = g.rows.len();
                 let kg = k.narrow(1, g.rows.start, t)?;
                 let vg = v.narrow(1, g.rows.start, t)?;
@@ -433,11 +432,11 @@ impl Weights {
             }
             // Segments every group shares (the prompt, once) are attended in one pass.
             let shared = if groups.len() > 1 {
-                let first = &caches[groups[0].seq_index].layers[il];
+                let first = &caches[0].layers[il];
                 let mut c = 0;
                 while c < first.len()
-                    && groups.iter().all(|g| {
-                        caches[g.seq_index].layers[il]
+                    && caches.iter().all(|cache| {
+                        cache.layers[il]
                             .get(c)
                             .is_some_and(|s| s.same_as(&first[c]) && !s.owned)
                     })
@@ -449,15 +448,15 @@ impl Weights {
                 0
             };
             let shared_part = if shared > 0 {
-                let segs = &caches[groups[0].seq_index].layers[il][..shared];
+                let segs = &caches[0].layers[il][..shared];
                 Partial::over_segments(&q, segs, positions, window)?
             } else {
                 None
             };
             let mut outs = Vec::with_capacity(groups.len());
-            for g in groups {
+            for (g, cache) in groups.iter().zip(caches.iter()) {
                 let t = g.rows.len();
-                let segs = &caches[g.seq_index].layers[il][shared..];
+                let segs = &cache.layers[il][shared..];
                 let qg = q.narrow(2, g.rows.start, t)?.contiguous()?;
                 let own = Partial::over_segments(&qg, segs, &positions[g.rows.clone()], window)?
                     .expect("a group's own segment holds at least its new tokens");
@@ -495,8 +494,7 @@ impl Weights {
             }
             x = (x + f)?;
         }
-        for g in groups {
-            let c = &mut caches[g.seq_index];
+        for (g, c) in groups.iter().zip(caches.iter_mut()) {
             c.len = g.first_pos + g.rows.len() as u32;
         }
         if logit_rows.is_empty() {
