@@ -8,7 +8,7 @@
 mod model;
 
 use fcbench_core::backend::{
-    prefill_batch, BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId,
+    append_runs, prefill_batch, BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId,
 };
 use fcbench_gguf::{GgufModel, Vocab};
 use model::{Group, SeqCache, Weights};
@@ -192,49 +192,21 @@ impl CandleSession<'_> {
     /// Run `entries` (grouped into consecutive runs per sequence, each continuing its
     /// sequence) through the model.
     fn run(&mut self, entries: &[BatchEntry]) -> Result<(), BackendError> {
-        // Parallel: the i-th group's sequence id and rows.
-        let mut seq_ids: Vec<SeqId> = Vec::new();
-        let mut groups: Vec<Group> = Vec::new();
-        for (i, e) in entries.iter().enumerate() {
-            if e.pos as usize >= self.info.context_size {
-                return Err(decode_err(format!(
-                    "position {} is beyond the context of {} tokens",
-                    e.pos, self.info.context_size
-                )));
-            }
-            match groups.last_mut() {
-                Some(g)
-                    if seq_ids.last() == Some(&e.seq)
-                        && g.first_pos + g.rows.len() as u32 == e.pos =>
-                {
-                    g.rows.end = i + 1;
-                }
-                _ => {
-                    if seq_ids.contains(&e.seq) {
-                        return Err(decode_err(format!(
-                            "sequence {} appears twice in one batch, or with a gap in positions",
-                            e.seq
-                        )));
-                    }
-                    let len = self.seqs.get(&e.seq).map_or(0, |c| c.len);
-                    if e.pos != len {
-                        return Err(decode_err(format!(
-                            "sequence {} holds {len} positions; a token at {} would leave a gap or overwrite (this backend appends only)",
-                            e.seq, e.pos
-                        )));
-                    }
-                    seq_ids.push(e.seq);
-                    groups.push(Group {
-                        rows: i..i + 1,
-                        first_pos: e.pos,
-                    });
-                }
-            }
-        }
-        // Take the groups' caches out of the map for the pass, and put them back after.
-        let mut caches: Vec<SeqCache> = seq_ids
+        let runs = append_runs(entries, self.info.context_size, |seq| {
+            self.seqs.get(&seq).map_or(0, |c| c.len as usize)
+        })
+        .map_err(decode_err)?;
+        let groups: Vec<Group> = runs
             .iter()
-            .map(|s| self.seqs.remove(s).unwrap_or_else(|| self.new_cache()))
+            .map(|r| Group {
+                rows: r.entries.clone(),
+                first_pos: entries[r.entries.start].pos,
+            })
+            .collect();
+        // Take the groups' caches out of the map for the pass, and put them back after.
+        let mut caches: Vec<SeqCache> = runs
+            .iter()
+            .map(|r| self.seqs.remove(&r.seq).unwrap_or_else(|| self.new_cache()))
             .collect();
         let tokens: Vec<u32> = entries.iter().map(|e| e.token as u32).collect();
         let positions: Vec<u32> = entries.iter().map(|e| e.pos).collect();
@@ -250,8 +222,8 @@ impl CandleSession<'_> {
                 .weights
                 .forward(&tokens, &positions, &groups, &mut refs, &logit_rows)
         };
-        for (s, c) in seq_ids.into_iter().zip(caches) {
-            self.seqs.insert(s, c);
+        for (r, c) in runs.iter().zip(caches) {
+            self.seqs.insert(r.seq, c);
         }
         let logits = result.map_err(decode_err)?;
         self.rows = logit_rows.len();

@@ -9,7 +9,8 @@
 pub mod export;
 
 use fcbench_core::backend::{
-    prefill_batch, BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId,
+    append_runs, prefill_batch, BackendError, BackendInfo, BatchEntry, SeqId, SeqRun, TokenBackend,
+    TokenId,
 };
 use fcbench_core::models;
 use fcbench_gguf::{ArchConfig, GgufModel, Vocab};
@@ -390,12 +391,6 @@ pub struct OrtSession<'m> {
     rows: usize,
 }
 
-/// A run of consecutive batch entries continuing one sequence.
-struct Row {
-    seq: SeqId,
-    entries: std::ops::Range<usize>,
-}
-
 impl OrtSession<'_> {
     fn cfg(&self) -> &ArchConfig {
         &self.model.cfg
@@ -437,39 +432,10 @@ impl OrtSession<'_> {
     }
 
     fn run(&mut self, batch: &[BatchEntry]) -> Result<(), BackendError> {
-        let mut rows: Vec<Row> = Vec::new();
-        for (i, e) in batch.iter().enumerate() {
-            if e.pos as usize >= self.info.context_size {
-                return Err(rt(format!(
-                    "position {} is beyond the context of {} tokens",
-                    e.pos, self.info.context_size
-                )));
-            }
-            match rows.last_mut() {
-                Some(r) if r.seq == e.seq && batch[r.entries.end - 1].pos + 1 == e.pos => {
-                    r.entries.end = i + 1;
-                }
-                _ => {
-                    if rows.iter().any(|r| r.seq == e.seq) {
-                        return Err(rt(format!(
-                            "sequence {} appears twice in one batch, or with a gap in positions",
-                            e.seq
-                        )));
-                    }
-                    let len = self.seqs.get(&e.seq).map_or(0, |s| s.len());
-                    if e.pos as usize != len {
-                        return Err(rt(format!(
-                            "sequence {} holds {len} positions; a token at {} would leave a gap or overwrite (this backend appends only)",
-                            e.seq, e.pos
-                        )));
-                    }
-                    rows.push(Row {
-                        seq: e.seq,
-                        entries: i..i + 1,
-                    });
-                }
-            }
-        }
+        let rows = append_runs(batch, self.info.context_size, |seq| {
+            self.seqs.get(&seq).map_or(0, |s| s.len())
+        })
+        .map_err(rt)?;
         for r in &rows {
             let cfg = self.model.cfg.clone();
             self.seqs
@@ -490,7 +456,7 @@ impl OrtSession<'_> {
         }
         let mut out: Vec<(usize, Vec<f32>)> = Vec::new();
         for (prefix, members) in groups {
-            let part: Vec<&Row> = members.iter().map(|&i| &rows[i]).collect();
+            let part: Vec<&SeqRun> = members.iter().map(|&i| &rows[i]).collect();
             out.extend(self.pass(batch, &part, &prefix)?);
         }
         // Logits rows in batch order.
@@ -507,7 +473,7 @@ impl OrtSession<'_> {
     fn pass(
         &mut self,
         batch: &[BatchEntry],
-        rows: &[&Row],
+        rows: &[&SeqRun],
         prefix: &Rc<Prefix>,
     ) -> Result<Vec<(usize, Vec<f32>)>, BackendError> {
         let cfg = self.model.cfg.clone();

@@ -39,6 +39,58 @@ pub fn prefill_batch(seq: SeqId, start_pos: u32, tokens: &[TokenId]) -> Vec<Batc
         .collect()
 }
 
+/// One sequence's consecutive entries in a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeqRun {
+    pub seq: SeqId,
+    pub entries: std::ops::Range<usize>,
+}
+
+/// Split `batch` into runs of consecutive entries per sequence, for engines whose caches only
+/// append (candle, ONNX Runtime): each sequence appears in one run that continues exactly
+/// where it ends (`len(seq)` positions held), and every position is inside `context`. The
+/// error is the message; the engine adds its own prefix.
+pub fn append_runs(
+    batch: &[BatchEntry],
+    context: usize,
+    len: impl Fn(SeqId) -> usize,
+) -> Result<Vec<SeqRun>, String> {
+    let mut runs: Vec<SeqRun> = Vec::new();
+    for (i, e) in batch.iter().enumerate() {
+        if e.pos as usize >= context {
+            return Err(format!(
+                "position {} is beyond the context of {context} tokens",
+                e.pos
+            ));
+        }
+        match runs.last_mut() {
+            Some(r) if r.seq == e.seq && batch[r.entries.end - 1].pos + 1 == e.pos => {
+                r.entries.end = i + 1;
+            }
+            _ => {
+                if runs.iter().any(|r| r.seq == e.seq) {
+                    return Err(format!(
+                        "sequence {} appears twice in one batch, or with a gap in positions",
+                        e.seq
+                    ));
+                }
+                let held = len(e.seq);
+                if e.pos as usize != held {
+                    return Err(format!(
+                        "sequence {} holds {held} positions; a token at {} would leave a gap or overwrite (this backend appends only)",
+                        e.seq, e.pos
+                    ));
+                }
+                runs.push(SeqRun {
+                    seq: e.seq,
+                    entries: i..i + 1,
+                });
+            }
+        }
+    }
+    Ok(runs)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     #[error("model file {path}: {reason}")]
@@ -159,4 +211,56 @@ pub struct CallRequest<'c> {
 pub trait CallBackend {
     fn info(&self) -> &BackendInfo;
     fn call(&mut self, req: &CallRequest) -> Result<CallOutput, BackendError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(seq: SeqId, pos: u32) -> BatchEntry {
+        BatchEntry {
+            seq,
+            pos,
+            token: 0,
+            logits: false,
+        }
+    }
+
+    #[test]
+    fn append_runs_groups_each_sequence_and_refuses_gaps() {
+        let held = |s: SeqId| if s == 1 { 5 } else { 3 };
+        let runs = append_runs(&[e(1, 5), e(1, 6), e(2, 3)], 100, held).unwrap();
+        assert_eq!(
+            runs,
+            vec![
+                SeqRun {
+                    seq: 1,
+                    entries: 0..2
+                },
+                SeqRun {
+                    seq: 2,
+                    entries: 2..3
+                }
+            ]
+        );
+        assert!(append_runs(&[e(1, 6)], 100, held)
+            .unwrap_err()
+            .contains("holds 5 positions"));
+        assert!(append_runs(&[e(1, 5), e(2, 3), e(1, 6)], 100, held)
+            .unwrap_err()
+            .contains("appears twice"));
+        assert!(append_runs(&[e(1, 5), e(1, 7)], 100, held)
+            .unwrap_err()
+            .contains("appears twice"));
+        assert!(append_runs(&[e(1, 5)], 5, held)
+            .unwrap_err()
+            .contains("beyond the context of 5"));
+        assert_eq!(
+            prefill_batch(3, 4, &[7, 8])
+                .iter()
+                .filter(|b| b.logits)
+                .count(),
+            1
+        );
+    }
 }
