@@ -110,14 +110,19 @@ pub enum BackendError {
 }
 
 /// What every result file records about the engine and the weights.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct BackendInfo {
     /// Short backend name as used on the command line (`llama`, `candle`, …).
     pub name: String,
     /// Engine and binding versions, e.g. `llama-cpp-2 0.1.160 (llama.cpp b6xxx)`.
     pub version: String,
-    /// Compile-time features of the engine (SIMD flags, native build, …).
+    /// The engine library's own account of its build (llama.cpp's `llama_print_system_info`:
+    /// ggml backends, SIMD flags), as loaded at run time.
     pub build: String,
+    /// How the fcbench binary itself was built (Rust flags, target CPU, how the engine is
+    /// linked), kept apart from `build`: a shared engine library can come from another build.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub binary: String,
     pub model_path: String,
     pub model_sha256: String,
     pub model_bytes: u64,
@@ -127,6 +132,108 @@ pub struct BackendInfo {
     pub context_size: usize,
     pub max_sequences: usize,
     pub threads: usize,
+    /// Where the engine actually ran (devices, offloaded layers, attention kernel, libraries).
+    /// Absent for engines that have no such choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+}
+
+/// Where an engine ran, as the engine itself reported it (not as asked).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Placement {
+    /// Devices that hold layers or run compute, as the engine names them, e.g.
+    /// `CUDA0: NVIDIA H200 (143155 MiB)`; `CPU` when nothing was offloaded.
+    pub devices: Vec<String>,
+    /// `--gpu-layers` as asked; `None` = the engine's default (all layers where a GPU is seen).
+    #[serde(default)]
+    pub gpu_layers_requested: Option<u32>,
+    /// What the engine reports it offloaded, e.g. `31/31` (from llama.cpp's load log).
+    #[serde(default)]
+    pub offloaded_layers: Option<String>,
+    /// `--flash-attn` as asked (`auto`, `on`, `off`).
+    pub flash_attn_requested: String,
+    /// What the engine resolved it to (`enabled`, `disabled`), when it says.
+    #[serde(default)]
+    pub flash_attn: Option<String>,
+    /// Shared libraries the engine code was loaded from (absent for a static build).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub libraries: Vec<String>,
+    /// The build record found beside the shared library (`llama-libs.json`, written by
+    /// `ci/gpu/build-llama-libs.sh`: source, ggml backend, cmake flags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library_build: Option<serde_json::Value>,
+}
+
+impl Placement {
+    /// True when any layer or compute ran on something other than the CPU.
+    pub fn uses_accelerator(&self) -> bool {
+        self.devices.iter().any(|d| !d.starts_with("CPU"))
+    }
+
+    /// One short line: `CUDA0: NVIDIA H200 (…) · 31/31 layers · flash attn enabled`.
+    pub fn summary(&self) -> String {
+        let mut parts = vec![self.devices.join(" + ")];
+        if let Some(l) = &self.offloaded_layers {
+            parts.push(format!("{l} layers offloaded"));
+        }
+        parts.push(format!(
+            "flash attn {}",
+            self.flash_attn
+                .clone()
+                .unwrap_or_else(|| self.flash_attn_requested.clone())
+        ));
+        parts.join(" · ")
+    }
+}
+
+/// Where to run an engine that can offload (`--gpu-layers`, `--device`, `--flash-attn`).
+/// Engines without devices refuse anything but the defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceOptions {
+    /// Layers to offload; `None` = the engine's default (all, where a GPU backend is present).
+    pub gpu_layers: Option<u32>,
+    /// Devices by the engine's names (`CUDA0`, `Vulkan1`, …); empty = the engine's choice.
+    pub devices: Vec<String>,
+    pub flash_attn: FlashAttn,
+}
+
+impl DeviceOptions {
+    pub fn is_default(&self) -> bool {
+        *self == DeviceOptions::default()
+    }
+}
+
+/// Flash attention policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlashAttn {
+    /// The engine decides per device (llama.cpp: on where the kernel supports the model).
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+impl std::fmt::Display for FlashAttn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FlashAttn::Auto => "auto",
+            FlashAttn::On => "on",
+            FlashAttn::Off => "off",
+        })
+    }
+}
+
+impl std::str::FromStr for FlashAttn {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(FlashAttn::Auto),
+            "on" | "true" | "1" => Ok(FlashAttn::On),
+            "off" | "false" | "0" => Ok(FlashAttn::Off),
+            _ => Err(format!("`{s}`: flash attention is auto, on or off")),
+        }
+    }
 }
 
 /// A token-level inference engine with a multi-sequence KV cache.
@@ -135,6 +242,13 @@ pub struct BackendInfo {
 /// `fork` sequence 0 into each head's sequence (shared prefix, no recomputation), then call
 /// `step` once per decoding step with one entry per live head. Finished heads are simply left
 /// out of the next batch.
+///
+/// **Timing contract.** Engines may return from `prefill`, `fork` and `step` before their work
+/// is done (a GPU queue). Every timed region in fcbench (a call's prefill and decode steps,
+/// `heads` steps) ends with [`TokenBackend::synchronize`] before the clock is read, so a time
+/// is always launch *and* completion. Inside a call's timing: `prefill` of the uncached
+/// prompt, `fork`, `step`, `logits` and `synchronize`. Outside it: tokenization, `clear` and
+/// `truncate` (cache housekeeping between calls), `info`.
 pub trait TokenBackend {
     fn info(&self) -> &BackendInfo;
 
@@ -182,6 +296,13 @@ pub trait TokenBackend {
 
     /// Clear one sequence, or the whole cache with `None`.
     fn clear(&mut self, seq: Option<SeqId>);
+
+    /// Block until every `prefill`, `fork` and `step` issued so far has finished and its
+    /// logits are readable. Synchronous engines (CPU) need nothing here; an engine that queues
+    /// work (GPU) must wait for the queue, or its times would be launch times.
+    fn synchronize(&mut self) -> Result<(), BackendError> {
+        Ok(())
+    }
 }
 
 /// Raw per-head text of one whole call, as returned by a call-level engine.

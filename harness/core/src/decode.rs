@@ -4,7 +4,11 @@
 //! sequence, each head's own tail (its tag) is prefilled in one batch, then every step decodes
 //! all live heads in one batch (parallel protocols) or one head after another (serial). The
 //! timer runs from token ids ready to every head stopped; tokenization happens before, in
-//! [`prepare`], and parsing after.
+//! [`prepare`], and parsing after. Every engine-timed region ends with
+//! [`TokenBackend::synchronize`] before the clock is read, so on an engine that queues work (a
+//! GPU) a time is launch and completion, never launch alone. Between calls (untimed) every
+//! head sequence the backend was opened with is cleared, so each call meets a cache that holds
+//! only what its regime allows in sequence 0.
 
 use crate::backend::{BackendError, BatchEntry, SeqId, TokenBackend, TokenId};
 use crate::markers::MarkerMap;
@@ -185,6 +189,13 @@ impl<'b> Decoder<'b> {
         &self.markers
     }
 
+    /// Clear sequences 1.. of everything the backend was opened with (untimed housekeeping).
+    fn clear_heads(&mut self) {
+        for s in 1..self.backend.info().max_sequences.max(1) {
+            self.backend.clear(Some(s as SeqId));
+        }
+    }
+
     /// Make sequence 0 hold exactly `want` (untimed), reusing what it already holds.
     fn hold(&mut self, want: &[TokenId]) -> Result<(), BackendError> {
         let keep = common_prefix(&self.cached, want);
@@ -250,10 +261,9 @@ impl<'b> Decoder<'b> {
         call: &PreparedCall,
         opts: &DecodeOptions,
     ) -> Result<CallOutcome, BackendError> {
-        // Untimed: heads from the previous call go; sequence 0 keeps what the regime allows.
-        for h in 0..call.heads.len() {
-            self.backend.clear(Some(h as SeqId + 1));
-        }
+        // Untimed: every head sequence goes, not only this call's (a wider earlier call would
+        // otherwise leave cells behind); sequence 0 keeps what the regime allows.
+        self.clear_heads();
         let reuse = match opts.regime {
             CacheRegime::Cold => 0,
             CacheRegime::Prefix => call.prefix_len,
@@ -272,6 +282,7 @@ impl<'b> Decoder<'b> {
             let t = Instant::now();
             self.backend
                 .prefill(0, reuse as u32, &call.shared[reuse..])?;
+            self.backend.synchronize()?;
             engine += ms(t);
             out.prefilled_tokens += call.shared.len() - reuse;
         }
@@ -315,6 +326,7 @@ impl<'b> Decoder<'b> {
         }
         out.e2e_ms = ms(start);
         // ---- timed until here ----
+        self.clear_heads();
         self.cached.clear();
         self.cached.extend_from_slice(&call.shared);
         out.decode_ms = out.e2e_ms - out.prefill_ms;
@@ -370,6 +382,7 @@ impl<'b> Decoder<'b> {
             }
         }
         self.backend.step(&batch)?;
+        self.backend.synchronize()?;
         // One logits row per head (its tail's last token), in head order.
         for (row, h) in heads.iter_mut().enumerate() {
             self.choose_and_emit(h, row);
@@ -405,6 +418,7 @@ impl<'b> Decoder<'b> {
                 .collect();
             let t = Instant::now();
             self.backend.step(&batch)?;
+            self.backend.synchronize()?;
             let step = ms(t);
             *engine += step;
             out.step_ms.push(step);
@@ -726,6 +740,88 @@ mod tests {
             matches!(e, BackendError::ContextOverflow { context: 64, .. }),
             "{e}"
         );
+    }
+
+    #[test]
+    fn an_engine_that_queues_its_work_is_timed_to_completion_not_to_launch() {
+        // Every launch costs 3 ms that only `synchronize` waits for, like a GPU queue: without
+        // the synchronisation each step would read as microseconds.
+        let mut b = crate::scripted::Queued::new(engine("3</arg1>"), |_, _| 3.0);
+        let p = Protocol::SimpleTool;
+        let plan = p.plan(&case(), &PlanOptions::default()).unwrap();
+        let markers = MarkerMap::build(&b, &p.markers(), false);
+        let call = prepare(&b, &markers, &plan, DecodeMode::Free).unwrap();
+        let mut d = Decoder::new(&mut b, markers);
+        let opts = DecodeOptions {
+            mode: DecodeMode::Free,
+            regime: CacheRegime::Cold,
+            max_head_tokens: 32,
+            parallel: true,
+        };
+        let out = d.run(&call, &opts).unwrap();
+        assert!(!out.step_ms.is_empty());
+        for (i, &t) in out.step_ms.iter().enumerate() {
+            assert!(t >= 3.0, "step {i} timed {t} ms, its work took 3 ms");
+        }
+        // The shared prompt's prefill and the heads' tags: two launches before the first step.
+        assert!(out.prefill_ms >= 6.0, "prefill {} ms", out.prefill_ms);
+        let launches = out.step_ms.len() + 2;
+        assert!(out.engine_ms >= 3.0 * launches as f64);
+        assert!(out.engine_ms <= out.e2e_ms);
+        assert_eq!(out.prefill_ms + out.decode_ms, out.e2e_ms);
+    }
+
+    #[test]
+    fn after_every_call_the_cache_holds_only_sequence_0_wide_and_narrow_alike() {
+        let narrow = || -> Case {
+            let tool = crate::scenario::Tool::from_json(&serde_json::json!({
+                "name": "move", "description": "Move the arm.",
+                "parameters": {"type": "dict", "properties": {"x": {"type": "integer"}}}
+            }))
+            .unwrap();
+            serde_json::from_value(serde_json::json!({
+                "id": "c1", "dataset": "t", "query": "go to 3", "tools": [tool],
+                "gold": [{"name": "move", "params": {"x": [3]}}]
+            }))
+            .unwrap()
+        };
+        let mut b = engine("3</arg1>");
+        let p = Protocol::SimpleTool;
+        let markers = MarkerMap::build(&b, &p.markers(), false);
+        let opts = DecodeOptions {
+            mode: DecodeMode::Free,
+            regime: CacheRegime::Prefix,
+            max_head_tokens: 32,
+            parallel: true,
+        };
+        let calls: Vec<PreparedCall> = [case(), narrow(), case(), narrow()]
+            .iter()
+            .map(|c| {
+                let plan = p.plan(c, &PlanOptions::default()).unwrap();
+                prepare(&b, &markers, &plan, DecodeMode::Free).unwrap()
+            })
+            .collect();
+        assert!(calls[0].heads.len() > calls[1].heads.len() + 1);
+        // Wide, narrow, wide, narrow on one decoder: the narrow calls must not leave the wide
+        // calls' extra head sequences behind.
+        let mut d = Decoder::new(&mut b, markers.clone());
+        for call in &calls {
+            d.run(call, &opts).unwrap();
+        }
+        drop(d);
+        assert_eq!(b.held(), [(0, calls[3].shared.len())]);
+        // And after every single call, wide or narrow, sequence 0 alone holds cells.
+        for call in &calls {
+            let mut d = Decoder::new(&mut b, markers.clone());
+            d.run(call, &opts).unwrap();
+            drop(d);
+            assert_eq!(
+                b.held(),
+                [(0, call.shared.len())],
+                "after {} heads",
+                call.heads.len()
+            );
+        }
     }
 
     #[test]

@@ -33,6 +33,7 @@ impl Scripted {
                 context_size: 8192,
                 max_sequences: 16,
                 threads: 1,
+                ..Default::default()
             },
             specials: specials.iter().map(|s| s.to_string()).collect(),
             answers: answers
@@ -71,6 +72,15 @@ impl Scripted {
             }
             None => b'?' as TokenId,
         }
+    }
+
+    /// Sequences that hold cells, with how many: what a call leaves in the cache.
+    pub fn held(&self) -> Vec<(SeqId, usize)> {
+        self.seqs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(&s, v)| (s, v.len()))
+            .collect()
     }
 
     fn row_for(&self, tok: TokenId) -> Vec<f32> {
@@ -172,5 +182,89 @@ impl TokenBackend for Scripted {
             }
             None => self.seqs.clear(),
         }
+    }
+}
+
+/// An engine that queues its work like a GPU: `prefill` and `step` return at once, and the work
+/// (a sleep of the cost model's length) happens only in `synchronize`. Reading logits before
+/// then is a contract violation and panics. `cost(batch_len, shape_changed)` gives each
+/// launch's milliseconds; `shape_changed` is true when the batch size differs from the previous
+/// launch (a GPU re-captures its graph then).
+pub struct Queued<B> {
+    pub inner: B,
+    cost: Box<dyn Fn(usize, bool) -> f64>,
+    pending_ms: f64,
+    last_batch: usize,
+}
+
+impl<B> Queued<B> {
+    pub fn new(inner: B, cost: impl Fn(usize, bool) -> f64 + 'static) -> Self {
+        Queued {
+            inner,
+            cost: Box::new(cost),
+            pending_ms: 0.0,
+            last_batch: 0,
+        }
+    }
+
+    fn launch(&mut self, n: usize) {
+        self.pending_ms += (self.cost)(n, n != self.last_batch);
+        self.last_batch = n;
+    }
+}
+
+impl<B: TokenBackend> TokenBackend for Queued<B> {
+    fn info(&self) -> &BackendInfo {
+        self.inner.info()
+    }
+    fn tokenize(&self, text: &str, add_bos: bool) -> Result<Vec<TokenId>, BackendError> {
+        self.inner.tokenize(text, add_bos)
+    }
+    fn token_bytes(&self, t: TokenId) -> Vec<u8> {
+        self.inner.token_bytes(t)
+    }
+    fn single_token(&self, text: &str) -> Option<TokenId> {
+        self.inner.single_token(text)
+    }
+    fn is_end_of_generation(&self, t: TokenId) -> bool {
+        self.inner.is_end_of_generation(t)
+    }
+    fn spare_tokens(&self) -> Vec<TokenId> {
+        self.inner.spare_tokens()
+    }
+    fn vocab_size(&self) -> usize {
+        self.inner.vocab_size()
+    }
+    fn prefill(&mut self, seq: SeqId, start: u32, tokens: &[TokenId]) -> Result<(), BackendError> {
+        self.launch(tokens.len());
+        self.inner.prefill(seq, start, tokens)
+    }
+    fn fork(&mut self, src: SeqId, dst: SeqId, len: u32) -> Result<(), BackendError> {
+        self.inner.fork(src, dst, len)
+    }
+    fn step(&mut self, batch: &[BatchEntry]) -> Result<(), BackendError> {
+        self.launch(batch.len());
+        self.inner.step(batch)
+    }
+    fn logits(&self, row: usize) -> &[f32] {
+        assert!(
+            self.pending_ms == 0.0,
+            "logits read while {} ms of queued work had not finished (synchronize first)",
+            self.pending_ms
+        );
+        self.inner.logits(row)
+    }
+    fn truncate(&mut self, seq: SeqId, from: u32) -> Result<(), BackendError> {
+        self.inner.truncate(seq, from)
+    }
+    fn clear(&mut self, seq: Option<SeqId>) {
+        self.inner.clear(seq)
+    }
+    fn synchronize(&mut self) -> Result<(), BackendError> {
+        if self.pending_ms > 0.0 {
+            std::thread::sleep(std::time::Duration::from_secs_f64(self.pending_ms / 1e3));
+            self.pending_ms = 0.0;
+        }
+        Ok(())
     }
 }
