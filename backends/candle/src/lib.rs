@@ -157,6 +157,7 @@ impl CandleModel {
             context_size,
             max_sequences: o.max_sequences,
             threads,
+            ..Default::default()
         };
         Ok(CandleSession {
             model: self,

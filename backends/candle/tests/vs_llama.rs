@@ -27,7 +27,7 @@ fn compare_model(name: &str, prompt: &str) {
     let Some(m) = cached_or_skip(name) else {
         return;
     };
-    let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256).unwrap();
+    let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256, &Default::default()).unwrap();
     let cm = fcbench_candle::CandleModel::load(&m.path, &m.sha256).unwrap();
     let threads = 2;
     let mut p = Pair {
@@ -36,6 +36,7 @@ fn compare_model(name: &str, prompt: &str) {
                 threads,
                 context_size: 2048,
                 max_sequences: 4,
+                flash_attn: Default::default(),
             })
             .unwrap(),
         candle: cm
@@ -179,13 +180,14 @@ fn gemma3_sliding_window_past_512_tokens() {
     let Some(m) = cached_or_skip("gemma3-270m") else {
         return;
     };
-    let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256).unwrap();
+    let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256, &Default::default()).unwrap();
     let cm = fcbench_candle::CandleModel::load(&m.path, &m.sha256).unwrap();
     let mut l = lm
         .session(&fcbench_llama::SessionOptions {
             threads: 2,
             context_size: 2048,
             max_sequences: 2,
+            flash_attn: Default::default(),
         })
         .unwrap();
     let mut c = cm

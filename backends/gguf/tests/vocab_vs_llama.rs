@@ -105,12 +105,13 @@ fn compare(name: &str) {
         vocab.len()
     );
     let v = &vocab;
-    let llama = LlamaModel::load(&path, "").unwrap();
+    let llama = LlamaModel::load(&path, "", &Default::default()).unwrap();
     let session = llama
         .session(&SessionOptions {
             threads: 1,
             context_size: 512,
             max_sequences: 1,
+            flash_attn: Default::default(),
         })
         .unwrap();
 

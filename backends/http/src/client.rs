@@ -204,6 +204,9 @@ impl HttpBackend {
             context_size: server.as_ref().map_or(0, |s| s.context_size),
             max_sequences: server.as_ref().map_or(0, |s| s.max_sequences),
             threads: server.as_ref().map_or(0, |s| s.threads),
+            // Where the server says its engine ran (its GPU, not this client's machine).
+            placement: server.as_ref().and_then(|s| s.placement.clone()),
+            binary: String::new(),
         };
         Ok(HttpBackend {
             agent,

@@ -13,7 +13,8 @@ const MAX_SEQS: usize = 8;
 
 fn bench(c: &mut Criterion) {
     let resolved = fcbench_core::models::resolve("smollm2", &mut |_| {}).expect("smollm2 model");
-    let model = LlamaModel::load(&resolved.path, &resolved.sha256).expect("loads");
+    let model =
+        LlamaModel::load(&resolved.path, &resolved.sha256, &Default::default()).expect("loads");
     // One thread by default: on a shared machine llama.cpp's threads spin-wait on each other
     // whenever a core is taken, which swamps the step time; FCBENCH_BENCH_THREADS overrides.
     let threads = std::env::var("FCBENCH_BENCH_THREADS")
@@ -25,6 +26,7 @@ fn bench(c: &mut Criterion) {
             threads,
             context_size: 1024,
             max_sequences: MAX_SEQS + 1,
+            flash_attn: Default::default(),
         })
         .expect("session");
     let text = "<|im_start|>system\nYou are a game agent. Call one tool.<|im_end|>\n";
@@ -59,6 +61,8 @@ fn bench(c: &mut Criterion) {
                         .collect();
                     let t = Instant::now();
                     s.step(&batch).expect("step");
+                    // Completion, not launch (a GPU build queues the work).
+                    s.synchronize().expect("synchronize");
                     total += t.elapsed();
                 }
                 total

@@ -6,7 +6,8 @@
 //! physically copies the prefix.
 
 use fcbench_core::backend::{
-    prefill_batch, BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId,
+    prefill_batch, BackendError, BackendInfo, BatchEntry, DeviceOptions, FlashAttn, Placement,
+    SeqId, TokenBackend, TokenId,
 };
 use fcbench_core::models::{file_type_name, FILE_TYPES};
 use llama_cpp_2::context::params::LlamaContextParams;
@@ -19,7 +20,10 @@ use llama_cpp_2::token_type::LlamaTokenAttr;
 use std::ffi::{CStr, CString};
 use std::num::NonZeroU32;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
+
+mod devices;
+pub use devices::{devices, loaded_libraries, EngineDevice};
 
 /// `llama-cpp-2`'s version, as pinned in the workspace.
 pub const BINDING_VERSION: &str = "llama-cpp-2 0.1.160";
@@ -29,16 +33,78 @@ fn engine() -> Result<&'static LlamaBackend, BackendError> {
     static ENGINE: OnceLock<Result<LlamaBackend, String>> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
-            let mut b = LlamaBackend::init().map_err(|e| e.to_string())?;
-            // llama.cpp logs every load and every context to stderr; keep the terminal for us
-            // unless asked for.
-            if std::env::var_os("FCBENCH_LLAMA_LOG").is_none() {
-                b.void_logs();
-            }
+            let b = LlamaBackend::init().map_err(|e| e.to_string())?;
+            // llama.cpp logs every load and every context to stderr: keep the terminal for us
+            // (echo only with FCBENCH_LLAMA_LOG), but keep the lines that say where the model
+            // went (devices, offloaded layers, flash attention) for the manifest.
+            LOG.lock().unwrap_or_else(|p| p.into_inner()).echo =
+                std::env::var_os("FCBENCH_LLAMA_LOG").is_some();
+            // SAFETY: the callback is a plain function that lives as long as the process.
+            unsafe { llama_cpp_sys_2::llama_log_set(Some(log_line), std::ptr::null_mut()) };
             Ok(b)
         })
         .as_ref()
         .map_err(|e| BackendError::Other(format!("llama.cpp failed to initialise: {e}")))
+}
+
+/// llama.cpp's log, as far as fcbench reads it.
+struct LogCapture {
+    echo: bool,
+    /// The unfinished line (llama.cpp logs in pieces).
+    partial: String,
+    /// Lines that say where the model and its compute went, newest last (bounded).
+    kept: Vec<String>,
+}
+
+static LOG: Mutex<LogCapture> = Mutex::new(LogCapture {
+    echo: false,
+    partial: String::new(),
+    kept: Vec::new(),
+});
+
+const KEPT_LINES: usize = 256;
+
+fn worth_keeping(line: &str) -> bool {
+    line.contains("offloaded ")
+        || line.contains("using device ")
+        || line.contains("Flash Attention")
+}
+
+unsafe extern "C" fn log_line(
+    _level: llama_cpp_sys_2::ggml_log_level,
+    text: *const std::os::raw::c_char,
+    _user: *mut std::os::raw::c_void,
+) {
+    if text.is_null() {
+        return;
+    }
+    // SAFETY: llama.cpp passes a NUL-terminated string valid for this call.
+    let piece = unsafe { CStr::from_ptr(text) }.to_string_lossy();
+    let mut log = LOG.lock().unwrap_or_else(|p| p.into_inner());
+    if log.echo {
+        eprint!("{piece}");
+    }
+    log.partial.push_str(&piece);
+    while let Some(end) = log.partial.find('\n') {
+        let line: String = log.partial.drain(..=end).collect();
+        let line = line.trim_end().to_string();
+        if worth_keeping(&line) {
+            if log.kept.len() == KEPT_LINES {
+                log.kept.remove(0);
+            }
+            log.kept.push(line);
+        }
+    }
+}
+
+/// Lines kept from llama.cpp's log since `mark` (a count from [`log_mark`]).
+fn log_since(mark: usize) -> Vec<String> {
+    let log = LOG.lock().unwrap_or_else(|p| p.into_inner());
+    log.kept[mark.min(log.kept.len())..].to_vec()
+}
+
+fn log_mark() -> usize {
+    LOG.lock().unwrap_or_else(|p| p.into_inner()).kept.len()
 }
 
 /// CPU features llama.cpp was compiled with and uses (`llama_print_system_info`), recorded in
@@ -51,11 +117,23 @@ pub fn system_info() -> String {
         .to_string()
 }
 
-fn build_string() -> String {
+/// How this binary was built, apart from the engine library it loaded: Rust flags (the
+/// target CPU among them) and how llama.cpp is linked.
+pub fn binary_string() -> String {
+    let linkage = if cfg!(feature = "shared") {
+        "llama.cpp as shared libraries (dynamic-link)"
+    } else {
+        "llama.cpp linked statically"
+    };
+    let gpu = if cfg!(feature = "cuda") {
+        " with CUDA compiled in"
+    } else {
+        ""
+    };
     format!(
-        "{}; RUSTFLAGS: {}",
-        system_info(),
-        env!("FCBENCH_RUSTFLAGS")
+        "RUSTFLAGS: {}; target-cpu: {}; {linkage}{gpu}",
+        env!("FCBENCH_RUSTFLAGS"),
+        env!("FCBENCH_TARGET_CPU")
     )
 }
 
@@ -71,6 +149,9 @@ pub struct LlamaModel {
     bytes: u64,
     architecture: String,
     quantization: String,
+    /// Where the weights went, from llama.cpp's own load log; each session adds its
+    /// attention kernel.
+    placement: Placement,
 }
 
 /// Load options.
@@ -80,12 +161,17 @@ pub struct SessionOptions {
     pub context_size: usize,
     /// Sequences: heads + 1 for the shared prompt.
     pub max_sequences: usize,
+    pub flash_attn: FlashAttn,
 }
 
 impl LlamaModel {
-    /// Load a GGUF file. `sha256` is the verified hash the caller computed (recorded, not
-    /// recomputed here).
-    pub fn load(path: &Path, sha256: &str) -> Result<LlamaModel, BackendError> {
+    /// Load a GGUF file onto the devices `dev` asks for. `sha256` is the verified hash the
+    /// caller computed (recorded, not recomputed here).
+    pub fn load(
+        path: &Path,
+        sha256: &str,
+        dev: &DeviceOptions,
+    ) -> Result<LlamaModel, BackendError> {
         let shown = path.display().to_string();
         let err = |reason: String| BackendError::Model {
             path: shown.clone(),
@@ -95,11 +181,10 @@ impl LlamaModel {
         let bytes = std::fs::metadata(path)
             .map_err(|e| err(e.to_string()))?
             .len();
-        let model = llama_cpp_2::model::LlamaModel::load_from_file(
-            engine()?,
-            path,
-            &LlamaModelParams::default(),
-        )
+        let engine = engine()?;
+        let params = model_params(dev)?;
+        let mark = log_mark();
+        let model = llama_cpp_2::model::LlamaModel::load_from_file(engine, path, &params)
         .map_err(|e| {
             err(format!(
                 "llama.cpp could not load it ({e}): truncated, corrupt, or an architecture this llama.cpp build does not know (run with FCBENCH_LLAMA_LOG=1 for llama.cpp's own log)"
@@ -114,6 +199,7 @@ impl LlamaModel {
             .parse::<u32>()
             .map(file_type_name)
             .unwrap_or_else(|_| format!("file_type {ftype}"));
+        let placement = devices::placement_from_log(&log_since(mark), dev);
         Ok(LlamaModel {
             model,
             path: shown,
@@ -121,7 +207,13 @@ impl LlamaModel {
             bytes,
             architecture,
             quantization,
+            placement,
         })
+    }
+
+    /// Where the weights went (devices, offloaded layers), as llama.cpp reported at load.
+    pub fn placement(&self) -> &Placement {
+        &self.placement
     }
 
     pub fn architecture(&self) -> &str {
@@ -144,15 +236,25 @@ impl LlamaModel {
             .with_n_seq_max(opts.max_sequences as u32)
             .with_n_threads(threads)
             .with_n_threads_batch(threads)
-            .with_kv_unified(true);
+            .with_kv_unified(true)
+            .with_flash_attention_policy(match opts.flash_attn {
+                FlashAttn::Auto => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO,
+                FlashAttn::On => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED,
+                FlashAttn::Off => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED,
+            });
+        let mark = log_mark();
         let ctx = self
             .model
             .new_context(engine()?, params)
             .map_err(|e| BackendError::Other(format!("llama.cpp context: {e}")))?;
+        let mut placement = self.placement.clone();
+        placement.flash_attn_requested = opts.flash_attn.to_string();
+        placement.flash_attn = devices::flash_attn_from_log(&log_since(mark), opts.flash_attn);
         let info = BackendInfo {
             name: "llama".into(),
             version: BINDING_VERSION.into(),
-            build: build_string(),
+            build: system_info(),
+            binary: binary_string(),
             model_path: self.path.clone(),
             model_sha256: self.sha256.clone(),
             model_bytes: self.bytes,
@@ -162,6 +264,7 @@ impl LlamaModel {
             context_size: ctx.n_ctx() as usize,
             max_sequences: opts.max_sequences,
             threads: threads as usize,
+            placement: Some(placement),
         };
         let vocab = self.model.n_vocab() as usize;
         let mut spare = Vec::new();
@@ -236,6 +339,23 @@ impl LlamaModel {
         }
         Ok(())
     }
+}
+
+/// Model parameters for `--gpu-layers` and `--device`.
+fn model_params(dev: &DeviceOptions) -> Result<LlamaModelParams, BackendError> {
+    let mut params = LlamaModelParams::default();
+    if let Some(n) = dev.gpu_layers {
+        params = params.with_n_gpu_layers(n);
+    }
+    if !dev.devices.is_empty() {
+        let idx = devices::resolve(&dev.devices)?;
+        // An empty list (only `cpu` asked for) leaves llama.cpp no GPU at all, not even for
+        // the large prompt matrix products it would otherwise offload.
+        params = params
+            .with_devices(&idx)
+            .map_err(|e| BackendError::Other(format!("--device: {e}")))?;
+    }
+    Ok(params)
 }
 
 fn is_unused_name(text: &str) -> bool {
@@ -361,5 +481,35 @@ impl TokenBackend for LlamaSession<'_> {
                 let _ = self.ctx.clear_kv_cache_seq(Some(s as u32), None, None);
             }
         }
+    }
+
+    /// `llama_decode` returns once the graph is queued; on a GPU the work is still running.
+    fn synchronize(&mut self) -> Result<(), BackendError> {
+        self.ctx.synchronize();
+        Ok(())
+    }
+}
+
+impl LlamaSession<'_> {
+    /// Cells the KV cache holds for `seq` (`None`: any sequence), for tests that check what a
+    /// call leaves behind.
+    pub fn cells(&self, seq: Option<SeqId>) -> usize {
+        let seqs: Vec<SeqId> = match seq {
+            Some(s) => vec![s],
+            None => (0..self.info.max_sequences as SeqId).collect(),
+        };
+        seqs.iter()
+            .map(|&s| {
+                let (lo, hi) = (
+                    self.ctx.kv_cache_seq_pos_min(s),
+                    self.ctx.kv_cache_seq_pos_max(s),
+                );
+                if lo < 0 || hi < 0 {
+                    0
+                } else {
+                    (hi - lo + 1) as usize
+                }
+            })
+            .sum()
     }
 }

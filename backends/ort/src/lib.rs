@@ -295,6 +295,7 @@ impl OrtModel {
             context_size,
             max_sequences: o.max_sequences,
             threads,
+            ..Default::default()
         };
         let dummy = Rc::new(Prefix::zeros(cfg).map_err(rt)?);
         Ok(OrtSession {

@@ -69,12 +69,13 @@ fn gemma3_matches_llama_cpp() {
 
 fn compare_model(name: &str, prompt: &str) {
     let Some((m, om)) = ready(name) else { return };
-    let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256).unwrap();
+    let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256, &Default::default()).unwrap();
     let mut l = lm
         .session(&fcbench_llama::SessionOptions {
             threads: 2,
             context_size: 2048,
             max_sequences: 4,
+            flash_attn: Default::default(),
         })
         .unwrap();
     let mut o = om.session(&opts()).unwrap();
@@ -199,12 +200,13 @@ fn gemma3_sliding_window_past_512_tokens() {
     let Some((m, om)) = ready("gemma3-270m") else {
         return;
     };
-    let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256).unwrap();
+    let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256, &Default::default()).unwrap();
     let mut l = lm
         .session(&fcbench_llama::SessionOptions {
             threads: 2,
             context_size: 2048,
             max_sequences: 2,
+            flash_attn: Default::default(),
         })
         .unwrap();
     let mut o = om.session(&opts()).unwrap();

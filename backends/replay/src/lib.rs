@@ -153,6 +153,7 @@ impl ReplayBackend {
             context_size: 0,
             max_sequences: 0,
             threads: 0,
+            ..Default::default()
         };
         Ok(ReplayBackend {
             info,

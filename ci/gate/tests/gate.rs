@@ -36,6 +36,7 @@ fn arm_info(label: &str, model_sha: &str) -> ArmInfo {
             context_size: 4096,
             max_sequences: 8,
             threads: 2,
+            ..Default::default()
         },
         markers: Default::default(),
     }
@@ -53,6 +54,7 @@ fn manifest(arms: &[&str]) -> Manifest {
             cpu_model: "cpu".into(),
             cpu_cores: 2,
             memory_bytes: 1,
+            gpus: Vec::new(),
         },
         settings: RunSettings {
             mode: DecodeMode::Forced,

@@ -1,7 +1,7 @@
 //! Backends compiled into this binary (each behind its cargo feature), opened by name.
 
 use anyhow::{bail, Result};
-use fcbench_core::backend::{CallBackend, TokenBackend};
+use fcbench_core::backend::{CallBackend, DeviceOptions, FlashAttn, TokenBackend};
 use fcbench_core::models::ResolvedModel;
 
 /// Names of the token-level backends this build has.
@@ -71,6 +71,32 @@ pub fn open_calls(
     }
 }
 
+/// Where an engine that can offload runs: shared by `run`, `tui`, `heads` and `serve`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct DeviceArgs {
+    /// Layers to offload to a GPU (llama). Default: all, when this build's llama.cpp has a GPU
+    /// backend and sees a device; 0 keeps the weights on the CPU.
+    #[arg(long, env = "FCBENCH_GPU_LAYERS")]
+    pub gpu_layers: Option<u32>,
+    /// ggml device(s) for llama, by name (`CUDA0`, `Vulkan1`; `cpu` = none at all), comma-separated;
+    /// `fcbench doctor` lists what this build sees. Default: every GPU it sees.
+    #[arg(long, value_delimiter = ',', env = "FCBENCH_DEVICE")]
+    pub device: Vec<String>,
+    /// Flash attention for llama: `auto` (llama.cpp decides per device), `on`, `off`.
+    #[arg(long, default_value = "auto", env = "FCBENCH_FLASH_ATTN")]
+    pub flash_attn: FlashAttn,
+}
+
+impl DeviceArgs {
+    pub fn options(&self) -> DeviceOptions {
+        DeviceOptions {
+            gpu_layers: self.gpu_layers,
+            devices: self.device.clone(),
+            flash_attn: self.flash_attn,
+        }
+    }
+}
+
 /// A model loaded into one backend; sessions (one per arm) are opened on it.
 pub enum LoadedModel {
     #[cfg(feature = "llama")]
@@ -88,15 +114,27 @@ pub struct SessionOptions {
     pub max_sequences: usize,
     /// ONNX Runtime execution provider (`--ort-provider`); other backends ignore it.
     pub ort_provider: String,
+    /// llama only; the others have no such kernel choice.
+    pub flash_attn: FlashAttn,
 }
 
 impl LoadedModel {
-    pub fn load(backend: &str, model: &ResolvedModel) -> Result<LoadedModel> {
+    /// Load `model` into `backend`; `dev` places it (llama), and backends that run on the CPU
+    /// only refuse a request for a GPU rather than ignore it.
+    pub fn load(backend: &str, model: &ResolvedModel, dev: &DeviceOptions) -> Result<LoadedModel> {
+        let wants_gpu = dev.gpu_layers.is_some_and(|n| n > 0)
+            || dev.devices.iter().any(|d| !d.eq_ignore_ascii_case("cpu"));
+        if backend != "llama" && wants_gpu {
+            bail!(
+                "--gpu-layers/--device place llama.cpp's layers; the {backend} backend runs on the CPU in this build"
+            );
+        }
         match backend {
             #[cfg(feature = "llama")]
             "llama" => Ok(LoadedModel::Llama(fcbench_llama::LlamaModel::load(
                 &model.path,
                 &model.sha256,
+                dev,
             )?)),
             #[cfg(feature = "candle")]
             "candle" => Ok(LoadedModel::Candle(Box::new(
@@ -147,6 +185,7 @@ impl LoadedModel {
                 threads: o.threads,
                 context_size: o.context_size,
                 max_sequences: o.max_sequences,
+                flash_attn: o.flash_attn,
             })?)),
             #[cfg(feature = "candle")]
             LoadedModel::Candle(m) => Ok(Box::new(m.session(&fcbench_candle::SessionOptions {

@@ -19,6 +19,8 @@ enum Command {
     Run(cmd::run::RunArgs),
     /// Sweep the number of parallel heads (1…8) and print the step-efficiency curve.
     Heads(cmd::heads::HeadsArgs),
+    /// What this build is and sees: backends, engine library, ggml devices, GPUs.
+    Doctor(cmd::doctor::DoctorArgs),
     /// Gate CI on recorded runs: exit 0 pass, 1 regression, 2 not comparable.
     Gate(cmd::gate::GateArgs),
     /// List, fetch or re-quantise models.
@@ -45,6 +47,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Run(a) => cmd::run::run(a),
         Command::Heads(a) => cmd::heads::run(a),
+        Command::Doctor(a) => cmd::doctor::run(a),
         Command::Gate(a) => cmd::gate::run(a),
         Command::Models(c) => cmd::models::run(c),
         Command::Scenarios => cmd::scenarios(),

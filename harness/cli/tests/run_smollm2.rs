@@ -331,3 +331,178 @@ fn llama_and_ort_side_by_side() {
     }
     llama_and_side_by_side("ort", "onnxruntime 1.31");
 }
+
+/// Issue 13, item 3: the manifest says where the engine ran (placement from llama.cpp's own
+/// log), how the loaded library and the binary were built (apart), and what flash attention
+/// became; a CPU-only backend refuses a GPU request rather than ignore it.
+#[test]
+fn the_manifest_says_where_the_engine_ran_and_how_the_binary_was_built() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let out = fcbench()
+        .args([
+            "run",
+            "--model",
+            "smollm2",
+            "--limit",
+            "1",
+            "--repeat",
+            "1",
+            "--warmup",
+            "0",
+            "--protocol",
+            "simpletool",
+            "--flash-attn",
+            "off",
+            "--device",
+            "cpu",
+            "-q",
+        ])
+        .arg("--out")
+        .arg(&dir)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(stdout.contains("device (llama): CPU"), "{stdout}");
+    let manifest: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let info = &manifest.arms[0].backend_info;
+    assert!(
+        !info.build.contains("RUSTFLAGS"),
+        "library build only: {}",
+        info.build
+    );
+    assert!(info.binary.contains("target-cpu: "), "{}", info.binary);
+    let p = info.placement.as_ref().expect("placement recorded");
+    assert_eq!(p.devices, ["CPU"]);
+    assert!(!p.uses_accelerator());
+    assert_eq!(p.flash_attn_requested, "off");
+    assert_eq!(p.flash_attn.as_deref(), Some("disabled"));
+    // With `auto`, what llama.cpp resolved it to is read from its own log.
+    let dir2 = tmp.path().join("auto");
+    fcbench()
+        .args([
+            "run",
+            "--model",
+            "smollm2",
+            "--limit",
+            "1",
+            "--repeat",
+            "1",
+            "--warmup",
+            "0",
+            "--protocol",
+            "simpletool",
+            "-q",
+        ])
+        .arg("--out")
+        .arg(&dir2)
+        .assert()
+        .success();
+    let m2: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(dir2.join("manifest.json")).unwrap())
+            .unwrap();
+    let p2 = m2.arms[0].backend_info.placement.clone().unwrap();
+    assert_eq!(p2.flash_attn_requested, "auto");
+    assert!(
+        p2.flash_attn.is_some(),
+        "llama.cpp logged its choice: {p2:?}"
+    );
+}
+
+#[cfg(feature = "candle")]
+#[test]
+fn a_cpu_only_backend_refuses_to_be_offloaded() {
+    fcbench()
+        .args([
+            "run",
+            "--backend",
+            "candle",
+            "--model",
+            "smollm2",
+            "--limit",
+            "1",
+            "--gpu-layers",
+            "8",
+            "-q",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("runs on the CPU"));
+}
+
+#[test]
+fn doctor_lists_the_devices_this_build_sees() {
+    let out = fcbench().args(["doctor", "--json"]).assert().success();
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let devices = v["llama"]["devices"].as_array().expect("devices");
+    assert!(
+        devices.iter().any(|d| d["kind"] == "cpu"),
+        "the CPU is always a ggml device: {v}"
+    );
+    assert!(v["llama"]["binary"]
+        .as_str()
+        .unwrap()
+        .contains("target-cpu"));
+}
+
+/// The GPU path's CI check: a `llama-shared` binary run with LD_LIBRARY_PATH pointing at the
+/// libraries `ci/gpu/build-llama-libs.sh` built must load those (not the ones beside it) and
+/// record their build. `.ci/run` sets FCBENCH_EXPECT_LLAMA_LIBS to that folder.
+#[cfg(feature = "llama-shared")]
+#[test]
+fn a_shared_build_records_the_libraries_it_loaded_and_their_build() {
+    let Some(expect) = std::env::var_os("FCBENCH_EXPECT_LLAMA_LIBS") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "FCBENCH_EXPECT_LLAMA_LIBS must name the libraries under CI"
+        );
+        eprintln!("SKIP: FCBENCH_EXPECT_LLAMA_LIBS is not set");
+        return;
+    };
+    let expect = std::fs::canonicalize(expect).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    fcbench()
+        .env("LD_LIBRARY_PATH", &expect)
+        .args([
+            "run",
+            "--model",
+            "smollm2",
+            "--limit",
+            "1",
+            "--repeat",
+            "1",
+            "--warmup",
+            "0",
+            "--protocol",
+            "simpletool",
+            "-q",
+        ])
+        .arg("--out")
+        .arg(&dir)
+        .assert()
+        .success();
+    let manifest: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let p = manifest.arms[0].backend_info.placement.clone().unwrap();
+    let libllama = p
+        .libraries
+        .iter()
+        .find(|l| l.contains("libllama"))
+        .unwrap_or_else(|| panic!("libllama among the loaded libraries: {p:?}"));
+    assert!(
+        std::path::Path::new(libllama).starts_with(&expect),
+        "{libllama} is not from {}",
+        expect.display()
+    );
+    let build = p.library_build.expect("llama-libs.json recorded");
+    assert_eq!(build["ggml_backend"], "cpu");
+    assert!(build["cmake_flags"]
+        .to_string()
+        .contains("BUILD_SHARED_LIBS=ON"));
+    assert!(manifest.arms[0]
+        .backend_info
+        .binary
+        .contains("shared libraries"));
+}

@@ -232,6 +232,55 @@ pub struct MachineInfo {
     pub cpu_model: String,
     pub cpu_cores: usize,
     pub memory_bytes: u64,
+    /// GPUs the machine has (whether or not a run used them: the arms' `placement` says that).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpus: Vec<GpuInfo>,
+}
+
+impl MachineInfo {
+    /// `AMD EPYC (2 cores)`, plus `· GPU: NVIDIA H200 (driver 580.…, CUDA 13.0)` where present.
+    pub fn describe(&self) -> String {
+        let mut s = format!("{} ({} cores)", self.cpu_model, self.cpu_cores);
+        for g in &self.gpus {
+            s.push_str(&format!(" · GPU: {}", g.describe()));
+        }
+        s
+    }
+}
+
+/// One GPU as the vendor's tool reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuInfo {
+    pub name: String,
+    #[serde(default)]
+    pub memory_bytes: Option<u64>,
+    #[serde(default)]
+    pub driver: Option<String>,
+    /// The runtime the driver supports, e.g. `CUDA 13.0`.
+    #[serde(default)]
+    pub runtime: Option<String>,
+    /// Where this came from (`nvidia-smi`).
+    pub source: String,
+}
+
+impl GpuInfo {
+    pub fn describe(&self) -> String {
+        let mut extra = Vec::new();
+        if let Some(m) = self.memory_bytes {
+            extra.push(format!("{} GiB", m >> 30));
+        }
+        if let Some(d) = &self.driver {
+            extra.push(format!("driver {d}"));
+        }
+        if let Some(r) = &self.runtime {
+            extra.push(r.clone());
+        }
+        if extra.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{} ({})", self.name, extra.join(", "))
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -50,6 +50,7 @@ pub fn backend_info(quant: &str) -> BackendInfo {
         context_size: 4096,
         max_sequences: 9,
         threads: 2,
+        ..Default::default()
     }
 }
 
@@ -69,6 +70,7 @@ pub fn manifest(spec: &Spec) -> Manifest {
             cpu_model: "Test CPU".into(),
             cpu_cores: 2,
             memory_bytes: 8 << 30,
+            gpus: Vec::new(),
         },
         settings: RunSettings {
             mode: spec.mode,
@@ -236,6 +238,7 @@ pub fn sweep() -> HeadSweep {
     HeadSweep {
         context_tokens: 512,
         backend: backend_info("q4_k_m"),
+        options: None,
         points: ms
             .iter()
             .enumerate()

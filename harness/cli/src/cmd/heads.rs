@@ -1,9 +1,13 @@
 //! `fcbench heads`: the step-efficiency curve (how much one more parallel head costs).
+//!
+//! Each head count is timed in its own block of consecutive, synchronised steps after warm-up
+//! (see `fcbench_core::sweep`), as a real decode loop runs: a GPU engine reuses its graph, and
+//! no step is timed at launch only.
 
-use crate::backends::{LoadedModel, SessionOptions};
-use anyhow::{Context, Result};
+use crate::backends::{DeviceArgs, LoadedModel, SessionOptions};
+use anyhow::{bail, Context, Result};
 use fcbench_core::models::{self, DEFAULT_MODEL};
-use fcbench_core::sweep::sweep_heads;
+use fcbench_core::sweep::{sweep_heads, SweepOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,6 +19,8 @@ pub struct HeadsArgs {
     pub model: String,
     #[arg(long)]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub device: DeviceArgs,
     /// `--backend ort`: ONNX Runtime execution provider (`cpu`; others where this build has them).
     #[arg(long, env = "FCBENCH_ORT_PROVIDER", default_value = "cpu")]
     pub ort_provider: String,
@@ -23,29 +29,45 @@ pub struct HeadsArgs {
     pub context: usize,
     #[arg(long, default_value_t = 8)]
     pub max_heads: usize,
-    /// Timed steps per head count.
+    /// Timed steps per head count (over all rounds).
     #[arg(long, default_value_t = 30)]
     pub reps: usize,
+    /// Blocks per head count, interleaved over head counts (drift hits every count alike).
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Untimed steps at the start of each block (buffers, graph capture).
+    #[arg(long, default_value_t = 3)]
+    pub warmup_steps: usize,
     /// Also write the sweep as JSON here (reports pick it up from a run directory).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
 
 pub fn run(a: HeadsArgs) -> Result<ExitCode> {
+    if a.max_heads == 0 || a.reps == 0 || a.rounds == 0 {
+        bail!("--max-heads, --reps and --rounds must be at least 1");
+    }
     let threads = a
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let opts = SweepOptions {
+        max_heads: a.max_heads,
+        reps: a.reps,
+        rounds: a.rounds,
+        warmup_steps: a.warmup_steps,
+    };
     let resolved = models::resolve(&a.model, &mut super::fetch_progress())
         .with_context(|| format!("model `{}`", a.model))?;
-    let model = LoadedModel::load(&a.backend, &resolved)?;
+    let model = LoadedModel::load(&a.backend, &resolved, &a.device.options())?;
     for note in model.notes(&resolved) {
         eprintln!("note: {note}");
     }
     let mut session = model.session(&SessionOptions {
         threads,
-        context_size: (a.context + a.max_heads + 16).max(1024),
+        context_size: (a.context + a.max_heads * opts.growth() + 16).max(1024),
         max_sequences: a.max_heads + 1,
         ort_provider: a.ort_provider.clone(),
+        flash_attn: a.device.flash_attn,
     })?;
     // A real prompt as context: the default scenario's first SimpleTool prompt, repeated
     // until long enough, cut to exactly `context` tokens.
@@ -58,14 +80,22 @@ pub fn run(a: HeadsArgs) -> Result<ExitCode> {
     }
     ctx.truncate(a.context);
     eprintln!(
-        "timing one decode step at {} tokens of context, 1…{} sequences, {} reps each ({} threads)",
-        a.context, a.max_heads, a.reps, threads
+        "timing one decode step at {} tokens of context, 1…{} sequences: {} rounds of {} warm-up + {} timed steps per count ({} threads)",
+        a.context,
+        a.max_heads,
+        a.rounds,
+        a.warmup_steps,
+        opts.steps_per_block(),
+        threads
     );
-    let sweep = sweep_heads(session.as_mut(), &ctx, a.max_heads, a.reps, |_| {})?;
+    let sweep = sweep_heads(session.as_mut(), &ctx, &opts, |_| {})?;
     println!(
         "{} · {} ({}) · {} threads · context {} tokens",
         sweep.backend.name, a.model, sweep.backend.quantization, threads, sweep.context_tokens
     );
+    if let Some(p) = &sweep.backend.placement {
+        println!("device: {}", p.summary());
+    }
     println!("heads  median step ms  p95 ms  step efficiency  parallel overhead");
     for p in &sweep.points {
         let bar = "█".repeat((p.step_efficiency * 20.0).round().clamp(0.0, 40.0) as usize);
@@ -79,6 +109,7 @@ pub fn run(a: HeadsArgs) -> Result<ExitCode> {
         );
     }
     println!("step efficiency(N) = median step time with 1 sequence / with N sequences; 100% = a head is free");
+    println!("a step = one batch of N sequences launched and synchronised (finished), in blocks of consecutive steps of the same N");
     if let Some(path) = a.out {
         fcbench_core::rundir::write_json_atomic(&path, &sweep)?;
         println!("written: {}", path.display());

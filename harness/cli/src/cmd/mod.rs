@@ -1,3 +1,4 @@
+pub mod doctor;
 pub mod gate;
 pub mod heads;
 #[cfg(feature = "http")]

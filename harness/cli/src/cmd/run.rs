@@ -1,6 +1,6 @@
 //! `fcbench run`: every arm over one scenario, interleaved, recorded in a fresh run directory.
 
-use crate::backends::{open_calls, LoadedModel, OpenedCalls, SessionOptions};
+use crate::backends::{open_calls, DeviceArgs, LoadedModel, OpenedCalls, SessionOptions};
 use anyhow::{bail, Context, Result};
 use fcbench_core::models::{self, ResolvedModel, DEFAULT_MODEL};
 use fcbench_core::protocol::Protocol;
@@ -61,6 +61,8 @@ pub struct RunArgs {
     /// Threads for the engine (prefill and decode); default: all available cores.
     #[arg(long)]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub device: DeviceArgs,
     /// Only the first N cases (after shuffling, if --seed is given).
     #[arg(long)]
     pub limit: Option<usize>,
@@ -269,7 +271,7 @@ pub fn execute(
                 .find(|(n, _)| n == &s.model)
                 .expect("resolved")
                 .1;
-            let m = LoadedModel::load(&s.backend, r)
+            let m = LoadedModel::load(&s.backend, r, &a.device.options())
                 .with_context(|| format!("loading {} on {}", r.path.display(), s.backend))?;
             for note in m.notes(r) {
                 observer(RunEvent::Warning(note));
@@ -283,6 +285,7 @@ pub fn execute(
         // shared prompt + content + function + six argument heads
         max_sequences: 9,
         ort_provider: a.ort_provider.clone(),
+        flash_attn: a.device.flash_attn,
     };
     let mut sessions = Vec::new();
     for (s, c) in specs.iter().zip(&calls) {

@@ -1,7 +1,7 @@
 //! `fcbench serve`: fcbench's own engine behind the SimpleTool server API and OpenAI-compatible
 //! chat completions.
 
-use crate::backends::{LoadedModel, SessionOptions};
+use crate::backends::{DeviceArgs, LoadedModel, SessionOptions};
 use anyhow::{bail, Context, Result};
 use fcbench_core::models::{self, DEFAULT_MODEL};
 use fcbench_core::record::CacheRegime;
@@ -30,6 +30,8 @@ pub struct ServeArgs {
     /// Engine threads; default: all available cores.
     #[arg(long)]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub device: DeviceArgs,
     /// Context size (tokens) of each session; longer prompts get 400.
     #[arg(long, default_value_t = 4096)]
     pub ctx: usize,
@@ -74,14 +76,16 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         // shared prompt + content + function + six argument heads
         max_sequences: 9,
         ort_provider: a.ort_provider.clone(),
+        flash_attn: a.device.flash_attn,
     };
+    let device = a.device.options();
     let backend = a.backend.clone();
     eprintln!("loading {} on {backend}", resolved.path.display());
     // The engine thread owns the model and its sessions (llama.cpp sessions are not Send).
     let engine = std::thread::Builder::new()
         .name("fcbench-engine".into())
         .spawn(move || {
-            let model = match LoadedModel::load(&backend, &resolved) {
+            let model = match LoadedModel::load(&backend, &resolved, &device) {
                 Ok(m) => {
                     for note in m.notes(&resolved) {
                         eprintln!("note: {note}");
