@@ -61,6 +61,20 @@ pub struct ArmView {
     pub head_efficiency: Option<f64>,
 }
 
+/// The accelerator(s) an arm ran on (`CUDA0`), or `None` on the CPU: shown beside the backend
+/// in every table, so a CPU and a GPU run of the same arm read apart.
+pub fn device_label(info: &fcbench_core::backend::BackendInfo) -> Option<String> {
+    let p = info.placement.as_ref().filter(|p| p.uses_accelerator())?;
+    Some(
+        p.devices
+            .iter()
+            .filter(|d| !d.starts_with("CPU"))
+            .map(|d| d.split(':').next().unwrap_or(d).to_string())
+            .collect::<Vec<_>>()
+            .join("+"),
+    )
+}
+
 impl ArmView {
     /// `model · backend · protocol`, the row name in every table.
     pub fn name(&self) -> String {
@@ -248,6 +262,8 @@ pub fn run_view(
             .filter(|sw| {
                 sw.backend.model_sha256 == info.backend_info.model_sha256
                     && sw.backend.name == info.backend_info.name
+                    // A GPU curve says nothing about a CPU arm, and the reverse.
+                    && device_label(&sw.backend) == device_label(&info.backend_info)
                     && info.protocol.parallel()
                     // One head has no parallel cost to measure.
                     && s.mean_heads.round() >= 2.0
@@ -256,7 +272,10 @@ pub fn run_view(
         let view = ArmView {
             label: info.label.clone(),
             model: info.model.clone(),
-            backend: info.backend.clone(),
+            backend: match device_label(&info.backend_info) {
+                Some(dev) => format!("{} ({dev})", info.backend),
+                None => info.backend.clone(),
+            },
             protocol: info.protocol.name().to_string(),
             quantization: info.backend_info.quantization.clone(),
             head_tokens: head_tokens(&recs),

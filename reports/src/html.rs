@@ -146,7 +146,7 @@ fn group_section(out: &mut String, gi: usize, g: &Group) -> Result<(), ReportErr
             r.path.display().to_string(),
             m.started_at.clone(),
             m.settings.regime.to_string(),
-            format!("{} ({} cores)", m.machine.cpu_model, m.machine.cpu_cores),
+            m.machine.describe(),
             m.git_commit.clone().unwrap_or_else(|| "–".into()),
             if r.complete {
                 "complete".into()
@@ -758,11 +758,10 @@ fn manifest_section(out: &mut String, r: &RunView) {
         vec![
             "machine".into(),
             format!(
-                "{} · {} · {} ({} cores) · {:.1} GiB",
+                "{} · {} · {} · {:.1} GiB",
                 m.machine.hostname,
                 m.machine.os,
-                m.machine.cpu_model,
-                m.machine.cpu_cores,
+                m.machine.describe(),
                 m.machine.memory_bytes as f64 / (1u64 << 30) as f64
             ),
         ],
@@ -813,7 +812,17 @@ fn manifest_section(out: &mut String, r: &RunView) {
             vec![
                 a.label.clone(),
                 format!("{} {}", b.name, b.version),
-                b.build.clone(),
+                {
+                    // The library's build, the binary's, and where it ran: three facts.
+                    let mut build = b.build.clone();
+                    if !b.binary.is_empty() {
+                        build.push_str(&format!(" · binary: {}", b.binary));
+                    }
+                    if let Some(p) = &b.placement {
+                        build.push_str(&format!(" · device: {}", p.summary()));
+                    }
+                    build
+                },
                 format!(
                     "{} · {} · {} params · {:.1} MiB",
                     b.architecture,

@@ -324,10 +324,37 @@ fn caption(group: &Group) -> String {
     for r in &group.runs {
         let m = &r.manifest;
         let regime = m.settings.regime.to_string();
-        let hw = format!(
+        let mut hw = format!(
             "{} ({} cores, {} threads)",
             m.machine.cpu_model, m.machine.cpu_cores, m.settings.threads
         );
+        // The GPU an arm ran on, as the engine reported it (not merely present in the machine).
+        let mut gpus: Vec<String> = Vec::new();
+        for a in &m.arms {
+            if let Some(p) = a
+                .backend_info
+                .placement
+                .as_ref()
+                .filter(|p| p.uses_accelerator())
+            {
+                let d = format!(
+                    "{} on {}",
+                    a.backend,
+                    p.devices
+                        .iter()
+                        .filter(|d| !d.starts_with("CPU"))
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(" + ")
+                );
+                if !gpus.contains(&d) {
+                    gpus.push(d);
+                }
+            }
+        }
+        if !gpus.is_empty() {
+            hw.push_str(&format!(", {}", gpus.join(", ")));
+        }
         let calls: Vec<usize> = r.arms.iter().map(|a| a.summary.calls_ok).collect();
         let n = match (calls.iter().min(), calls.iter().max()) {
             (Some(lo), Some(hi)) if lo == hi => format!("{lo} calls per arm"),

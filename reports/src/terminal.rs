@@ -133,7 +133,7 @@ pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
     let st = &manifest.settings;
     let filtered: usize = summary.arms.first().map_or(0, |a| a.cases_filtered);
     let mut out = format!(
-        "mode: {} · regime: {} · threads: {} · cases: {}/{}{} · repeat: {} · warm-up: {} · machine: {} ({} cores)\n",
+        "mode: {} · regime: {} · threads: {} · cases: {}/{}{} · repeat: {} · warm-up: {} · machine: {}\n",
         summary.mode,
         summary.regime,
         st.threads,
@@ -142,9 +142,22 @@ pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
         if filtered > 0 { format!(" ({filtered} filtered: tool wider than 6 args)") } else { String::new() },
         st.repeat,
         st.warmup,
-        manifest.machine.cpu_model,
-        manifest.machine.cpu_cores,
+        manifest.machine.describe(),
     );
+    // Where each engine ran, once per distinct placement (a GPU arm beside CPU arms shows).
+    let mut placements: Vec<String> = Vec::new();
+    for arm in &manifest.arms {
+        if let Some(p) = &arm.backend_info.placement {
+            let line = format!("device ({}): {}", arm.backend, p.summary());
+            if !placements.contains(&line) {
+                placements.push(line);
+            }
+        }
+    }
+    for line in placements {
+        out.push_str(&line);
+        out.push('\n');
+    }
     out.push_str(&t.to_string());
     out.push('\n');
     out.push_str("latency = prefill + all decode steps, token ids ready → every head stopped; Hz = 1000/mean, P50 Hz = 1000/P50; speed-up = baseline/arm per case (median, bootstrap 95% CI)");
