@@ -25,6 +25,17 @@ fn main() {
              ci/gpu/build-fcbench.sh does; set FCBENCH_ALLOW_NATIVE=1 to build for this CPU anyway."
         );
     }
+    // llama-cpp-sys-2 compiles llama.cpp as LLAMA_LIB_PROFILE says, else RelWithDebInfo when
+    // the profile has debug info (-O2 -g), else Release (-O3): recorded, since it moves speed.
+    let llama_profile = std::env::var("LLAMA_LIB_PROFILE").unwrap_or_else(|_| {
+        if std::env::var("DEBUG").as_deref() == Ok("true") {
+            "RelWithDebInfo".into()
+        } else {
+            "Release".into()
+        }
+    });
+    println!("cargo:rustc-env=FCBENCH_LLAMA_PROFILE={llama_profile}");
+    println!("cargo:rerun-if-env-changed=LLAMA_LIB_PROFILE");
     println!("cargo:rustc-env=FCBENCH_RUSTFLAGS={flags}");
     println!("cargo:rustc-env=FCBENCH_TARGET_CPU={target_cpu}");
     println!("cargo:rerun-if-env-changed=CARGO_ENCODED_RUSTFLAGS");

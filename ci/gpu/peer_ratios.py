@@ -139,9 +139,14 @@ def main():
             split = statistics.mean((c["prefill_ms"] + sum(c["step_ms"])) / c["e2e_ms"] for c in cs)
             over = statistics.mean((c["e2e_ms"] - c["engine_ms"]) / c["e2e_ms"] for c in cs)
             e2e = statistics.median(c["e2e_ms"] for c in cs)
-            worst_split = max(worst_split, abs(1 - split))
+            # Serial arms prefill each head's tag between the steps (engine time, not a step),
+            # so prefill + steps leaves that out by design; their overhead still counts.
+            serial = cs[0].get("protocol") == "simpletool-serial"
+            if not serial:
+                worst_split = max(worst_split, abs(1 - split))
             worst_over = max(worst_over, over)
-            lines.append(f"| {arm} | P50 {e2e:.2f} ms | | prefill+steps = {split:.2%} of e2e; overhead {over:.2%} | | |")
+            note = " (tag prefills between steps)" if serial else ""
+            lines.append(f"| {arm} | P50 {e2e:.2f} ms | | prefill+steps = {split:.2%} of e2e{note}; overhead {over:.2%} | | |")
         row("prefill + decode steps vs e2e, worst arm", "", "", f"{worst_split:.2%} off", "within 1%", worst_split <= 0.01)
         row("fcbench overhead (e2e − engine), worst arm", "", "", f"{worst_over:.2%}", "≤ 1%", worst_over <= 0.01)
     else:

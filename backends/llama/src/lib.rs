@@ -121,9 +121,12 @@ pub fn system_info() -> String {
 /// target CPU among them) and how llama.cpp is linked.
 pub fn binary_string() -> String {
     let linkage = if cfg!(feature = "shared") {
-        "llama.cpp as shared libraries (dynamic-link)"
+        "llama.cpp as shared libraries (dynamic-link; the loaded ones are in the placement)"
     } else {
-        "llama.cpp linked statically"
+        concat!(
+            "llama.cpp linked statically, compiled ",
+            env!("FCBENCH_LLAMA_PROFILE")
+        )
     };
     let gpu = if cfg!(feature = "cuda") {
         " with CUDA compiled in"
