@@ -95,6 +95,13 @@ pub(crate) fn placement_from_log(lines: &[String], asked: &DeviceOptions) -> Pla
         .filter_map(|r| r.split_whitespace().next())
         .last()
         .map(str::to_string);
+    // llama.cpp prints `offloaded N/M` from --gpu-layers even when it was given no device
+    // (`--device cpu`): with no device in use, nothing went anywhere.
+    let offloaded = if devices.is_empty() {
+        offloaded.map(|o| format!("0/{}", o.split('/').nth(1).unwrap_or("?")))
+    } else {
+        offloaded
+    };
     let none_offloaded = offloaded.as_deref().is_none_or(|o| o.starts_with("0/"));
     if devices.is_empty() || none_offloaded {
         devices.insert(0, "CPU".into());
@@ -197,6 +204,16 @@ mod tests {
         );
         assert_eq!(zero.devices[0], "CPU");
         assert_eq!(zero.gpu_layers_requested, Some(0));
+        // `--device cpu` on a GPU host: llama.cpp still prints its layer count, for no device.
+        let no_device = placement_from_log(
+            &lines(&["load_tensors: offloaded 31/31 layers to GPU"]),
+            &DeviceOptions {
+                devices: vec!["cpu".into()],
+                ..Default::default()
+            },
+        );
+        assert_eq!(no_device.devices, ["CPU"]);
+        assert_eq!(no_device.offloaded_layers.as_deref(), Some("0/31"));
     }
 
     #[test]

@@ -113,6 +113,7 @@ pub struct SessionOptions {
     pub context_size: usize,
     pub max_sequences: usize,
     /// ONNX Runtime execution provider (`--ort-provider`); other backends ignore it.
+    #[cfg_attr(not(feature = "ort"), allow(dead_code))]
     pub ort_provider: String,
     /// llama only; the others have no such kernel choice.
     pub flash_attn: FlashAttn,

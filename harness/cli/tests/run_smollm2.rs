@@ -229,7 +229,7 @@ fn missing_and_foreign_model_files_get_clear_errors() {
 /// Two engines as arms of one run: same cases, same token ids (so the same prompt lengths and
 /// head token counts), both outputs parse to the gold call, and each arm's manifest names its
 /// engine.
-#[cfg(feature = "llama")]
+#[cfg(all(feature = "llama", any(feature = "candle", feature = "ort")))]
 fn llama_and_side_by_side(other: &str, version_prefix: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
