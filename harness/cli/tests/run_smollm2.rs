@@ -4,7 +4,7 @@
 mod common;
 use assert_cmd::Command;
 use common::read_calls;
-use fcbench_core::record::{CallRecord, CallStatus, Manifest, RunSummary};
+use fcbench_core::record::{CallStatus, Manifest, RunSummary};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -294,7 +294,9 @@ fn llama_and_side_by_side(other: &str, version_prefix: &str) {
                 .find(|l| l.case_id == r.case_id && l.arm == r.arm.replacen(&prefix, "llama/", 1))
                 .unwrap();
             assert_eq!(r.prompt_tokens, twin.prompt_tokens, "{}", r.arm);
-            let tokens = |c: &CallRecord| c.heads.iter().map(|h| h.tokens).collect::<Vec<_>>();
+            let tokens = |c: &fcbench_core::record::CallRecord| {
+                c.heads.iter().map(|h| h.tokens).collect::<Vec<_>>()
+            };
             assert_eq!(tokens(r), tokens(twin), "{}", r.arm);
         }
     }
@@ -332,40 +334,39 @@ fn llama_and_ort_side_by_side() {
     llama_and_side_by_side("ort", "onnxruntime 1.31");
 }
 
+/// One simpletool call on SmolLM2 with `extra` arguments and `env`, in `dir`: the run's stdout
+/// and manifest.
+fn one_call(dir: &Path, extra: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> (String, Manifest) {
+    let mut cmd = fcbench();
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .args(["run", "--model", "smollm2", "--limit", "1", "--repeat", "1"])
+        .args(["--warmup", "0", "--protocol", "simpletool", "-q"])
+        .args(extra)
+        .arg("--out")
+        .arg(dir)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let manifest =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    (stdout, manifest)
+}
+
 /// Issue 13, item 3: the manifest says where the engine ran (placement from llama.cpp's own
 /// log), how the loaded library and the binary were built (apart), and what flash attention
 /// became; a CPU-only backend refuses a GPU request rather than ignore it.
 #[test]
 fn the_manifest_says_where_the_engine_ran_and_how_the_binary_was_built() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("run");
-    let out = fcbench()
-        .args([
-            "run",
-            "--model",
-            "smollm2",
-            "--limit",
-            "1",
-            "--repeat",
-            "1",
-            "--warmup",
-            "0",
-            "--protocol",
-            "simpletool",
-            "--flash-attn",
-            "off",
-            "--device",
-            "cpu",
-            "-q",
-        ])
-        .arg("--out")
-        .arg(&dir)
-        .assert()
-        .success();
-    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let (stdout, manifest) = one_call(
+        &tmp.path().join("off"),
+        &["--flash-attn", "off", "--device", "cpu"],
+        &[],
+    );
     assert!(stdout.contains("device (llama): CPU"), "{stdout}");
-    let manifest: Manifest =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
     let info = &manifest.arms[0].backend_info;
     assert!(
         !info.build.contains("RUSTFLAGS"),
@@ -379,29 +380,7 @@ fn the_manifest_says_where_the_engine_ran_and_how_the_binary_was_built() {
     assert_eq!(p.flash_attn_requested, "off");
     assert_eq!(p.flash_attn.as_deref(), Some("disabled"));
     // With `auto`, what llama.cpp resolved it to is read from its own log.
-    let dir2 = tmp.path().join("auto");
-    fcbench()
-        .args([
-            "run",
-            "--model",
-            "smollm2",
-            "--limit",
-            "1",
-            "--repeat",
-            "1",
-            "--warmup",
-            "0",
-            "--protocol",
-            "simpletool",
-            "-q",
-        ])
-        .arg("--out")
-        .arg(&dir2)
-        .assert()
-        .success();
-    let m2: Manifest =
-        serde_json::from_str(&std::fs::read_to_string(dir2.join("manifest.json")).unwrap())
-            .unwrap();
+    let (_, m2) = one_call(&tmp.path().join("auto"), &[], &[]);
     let p2 = m2.arms[0].backend_info.placement.clone().unwrap();
     assert_eq!(p2.flash_attn_requested, "auto");
     assert!(
@@ -462,29 +441,11 @@ fn a_shared_build_records_the_libraries_it_loaded_and_their_build() {
     };
     let expect = std::fs::canonicalize(expect).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("run");
-    fcbench()
-        .env("LD_LIBRARY_PATH", &expect)
-        .args([
-            "run",
-            "--model",
-            "smollm2",
-            "--limit",
-            "1",
-            "--repeat",
-            "1",
-            "--warmup",
-            "0",
-            "--protocol",
-            "simpletool",
-            "-q",
-        ])
-        .arg("--out")
-        .arg(&dir)
-        .assert()
-        .success();
-    let manifest: Manifest =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let (_, manifest) = one_call(
+        &tmp.path().join("run"),
+        &[],
+        &[("LD_LIBRARY_PATH", expect.as_os_str())],
+    );
     let p = manifest.arms[0].backend_info.placement.clone().unwrap();
     let libllama = p
         .libraries
