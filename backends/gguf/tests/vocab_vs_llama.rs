@@ -15,10 +15,10 @@ fn cached(name: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        eprintln!(
-            "SKIPPED: {} is not cached (`fcbench models fetch {name}` fetches it)",
+        fcbench_core::agreement::skip_or_fail(&format!(
+            "{} is not cached (`fcbench models fetch {name}` fetches it)",
             path.display()
-        );
+        ));
         None
     }
 }

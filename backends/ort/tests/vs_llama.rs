@@ -30,18 +30,18 @@ fn ready(name: &str) -> Option<(models::ResolvedModel, fcbench_ort::OrtModel)> {
     let m = cached_or_skip(name)?;
     let lib = fcbench_ort::library_path();
     if !lib.exists() {
-        eprintln!(
-            "SKIP: no ONNX Runtime library at {} (run `fcbench models fetch onnxruntime`)",
+        fcbench_core::agreement::skip_or_fail(&format!(
+            "no ONNX Runtime library at {} (run `fcbench models fetch onnxruntime`)",
             lib.display()
-        );
+        ));
         return None;
     }
     let onnx = fcbench_ort::export_path(&m.path, &m.sha256);
     if !onnx.exists() {
-        eprintln!(
-            "SKIP: no ONNX export at {} (run `fcbench models export-onnx {name}`)",
+        fcbench_core::agreement::skip_or_fail(&format!(
+            "no ONNX export at {} (run `fcbench models export-onnx {name}`)",
             onnx.display()
-        );
+        ));
         return None;
     }
     let om = fcbench_ort::OrtModel::load(&m.path, &m.sha256).expect("export loads");

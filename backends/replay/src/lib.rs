@@ -229,10 +229,10 @@ pub fn repro_fixtures_dir() -> Option<std::path::PathBuf> {
     if dir.join("results/RT-Qwen3-4B-eager").is_dir() {
         Some(dir)
     } else {
-        eprintln!(
-            "SKIP: SimpleTool reproduction fixtures not found at {} (set FCBENCH_REPRO_DIR)",
+        fcbench_core::agreement::skip_or_fail(&format!(
+            "SimpleTool reproduction fixtures not found at {} (set FCBENCH_REPRO_DIR)",
             dir.display()
-        );
+        ));
         None
     }
 }

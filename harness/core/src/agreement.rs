@@ -137,16 +137,26 @@ pub fn forked_heads(
     })
 }
 
-/// A known model if it is already cached (verified), else `None` after printing `SKIP:` with
+/// A test's precondition (a model, a library, fixtures) is missing. Under `CI=true` that fails
+/// the test, so a green CI means every test ran; elsewhere it prints `SKIP:` with `reason`
+/// (which says how to provide it) and the test returns.
+pub fn skip_or_fail(reason: &str) {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{reason}; under CI=true a test that cannot run fails instead of skipping");
+    }
+    eprintln!("SKIP: {reason}");
+}
+
+/// A known model if it is already cached (verified), else `None` after [`skip_or_fail`] with
 /// the command that fetches it. Tests never download.
 pub fn cached_or_skip(name: &str) -> Option<ResolvedModel> {
     let m = models::known(name)?;
     let path = models::model_path(m);
     if !path.exists() {
-        eprintln!(
-            "SKIP: {name} is not cached at {} (run `fcbench models fetch {name}`)",
+        skip_or_fail(&format!(
+            "{name} is not cached at {} (run `fcbench models fetch {name}`)",
             path.display()
-        );
+        ));
         return None;
     }
     Some(models::resolve(name, &mut |_| {}).expect("a cached model verifies"))
