@@ -363,6 +363,22 @@ pub fn gate(input: &GateInput, t: &Thresholds) -> GateReport {
     }
     if report.checks.iter().any(|c| c.status == CheckStatus::Fail) {
         report.outcome = Outcome::Regression;
+    } else if report
+        .checks
+        .iter()
+        .all(|c| c.status == CheckStatus::Skipped)
+    {
+        // A gate that checked nothing has not passed anything (e.g. the reference arm's
+        // records are missing, so no case pairs).
+        report.outcome = Outcome::NotComparable;
+        report.not_comparable.push(format!(
+            "no check could be performed ({} skipped): {}",
+            report.checks.len(),
+            report
+                .checks
+                .first()
+                .map_or("there was nothing to check".into(), |c| c.detail.clone())
+        ));
     }
     report.notes = notes;
     report

@@ -226,6 +226,37 @@ fn two_runs_known_shift_pass_pass_fail() {
 }
 
 #[test]
+fn a_gate_that_performed_no_check_is_not_comparable_never_a_pass() {
+    // The reference arm's records are missing (an interrupted or filtered run): every
+    // latency check is skipped, and that must not read as "pass".
+    let mut m = NoisyMachine::new(7, 6);
+    let calls: Vec<CallRecord> = m
+        .record(&[(REF, 1.0), (ARM, 1.0)], 2)
+        .into_iter()
+        .filter(|c| c.arm != REF)
+        .collect();
+    let c = run("cand", &[REF, ARM], calls);
+    let r = gate(
+        &GateInput {
+            baseline: None,
+            candidate: &c,
+            reference: Some("functiongemma"),
+        },
+        &p50_only(),
+    );
+    assert!(
+        r.checks.iter().all(|c| c.status == CheckStatus::Skipped),
+        "{r:?}"
+    );
+    assert_eq!(r.outcome, Outcome::NotComparable, "{r:?}");
+    assert_eq!(r.outcome.exit_code(), 2);
+    assert!(
+        r.not_comparable[0].contains("no check could be performed"),
+        "{r:?}"
+    );
+}
+
+#[test]
 fn reference_arm_known_shift_pass_pass_fail_despite_drift() {
     // The machine's speed swings by ±25% during the run: arms interleaved case by case see the
     // same swings, so the in-run ratio is unaffected.
