@@ -97,6 +97,52 @@ fn a_run_never_overwrites_an_earlier_run() {
     );
 }
 
+/// Issue 14, item 3: a second Ctrl-C while the engine runs exits 130, every time, leaving only
+/// whole lines in calls.jsonl (it used to segfault about 1 time in 16).
+#[test]
+fn a_second_ctrl_c_exits_130_every_time() {
+    let bin = assert_cmd::cargo::cargo_bin("fcbench");
+    for attempt in 0..30 {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("run");
+        let mut child = std::process::Command::new(&bin)
+            .args([
+                "run", "--model", "smollm2", "--repeat", "20", "--warmup", "0", "-q",
+            ])
+            .args(["--protocol", "simpletool,functiongemma", "--out"])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Interrupt once the engine is running calls.
+        let start = Instant::now();
+        while !std::fs::read_to_string(dir.join("calls.jsonl")).is_ok_and(|s| !s.is_empty()) {
+            assert!(
+                start.elapsed() < Duration::from_secs(300),
+                "no calls recorded"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let pid = child.id().to_string();
+        for _ in 0..2 {
+            let _ = std::process::Command::new("kill")
+                .args(["-INT", &pid])
+                .status();
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(130), "attempt {attempt}: {status:?}");
+        for line in std::fs::read_to_string(dir.join("calls.jsonl"))
+            .unwrap()
+            .lines()
+        {
+            serde_json::from_str::<serde_json::Value>(line)
+                .unwrap_or_else(|e| panic!("attempt {attempt}: a partial line: {e}: {line}"));
+        }
+    }
+}
+
 #[test]
 fn ctrl_c_leaves_a_valid_incomplete_summary() {
     let tmp = tempfile::tempdir().unwrap();

@@ -55,3 +55,15 @@ pub fn fetch_progress() -> impl FnMut(fcbench_core::models::FetchProgress) {
         P::Done { path } => eprintln!("  stored {}", path.display()),
     }
 }
+
+/// Leave at once with `code`, running no exit handlers. Engine threads may be inside llama.cpp
+/// when a second Ctrl-C arrives, and `std::process::exit` would run C++ static destructors
+/// under them (seen: a segfault in 1 of 16 tries). Every finished call is already written and
+/// flushed; only stdio buffers are flushed here.
+pub fn exit_now(code: i32) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: _exit ends the process at once; it is async-signal-safe and touches no Rust state.
+    unsafe { libc::_exit(code) }
+}

@@ -395,7 +395,7 @@ pub fn install_ctrlc() -> Arc<AtomicBool> {
     let s = stop.clone();
     let _ = ctrlc::set_handler(move || {
         if s.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
+            super::exit_now(130);
         }
         eprintln!("\nstopping after the current call; writing results (Ctrl-C again to quit now)");
     });

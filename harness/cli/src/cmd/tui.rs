@@ -45,7 +45,7 @@ pub fn run(a: TuiArgs) -> Result<ExitCode> {
         let _ = ctrlc::set_handler(move || {
             if stop.swap(true, Ordering::SeqCst) {
                 restore();
-                std::process::exit(130);
+                super::exit_now(130);
             }
         });
     }
@@ -77,7 +77,7 @@ pub fn run(a: TuiArgs) -> Result<ExitCode> {
     if exit == Exit::Forced {
         // Every finished call is already in calls.jsonl; the one in flight is abandoned.
         eprintln!("quit before the run stopped; finished calls are in the run directory");
-        std::process::exit(130);
+        super::exit_now(130);
     }
     let out = runner
         .join()
