@@ -66,10 +66,8 @@ pub struct ArmView {
 pub fn device_label(info: &fcbench_core::backend::BackendInfo) -> Option<String> {
     let p = info.placement.as_ref().filter(|p| p.uses_accelerator())?;
     Some(
-        p.devices
-            .iter()
-            .filter(|d| !d.starts_with("CPU"))
-            .map(|d| d.split(':').next().unwrap_or(d).to_string())
+        p.accelerators()
+            .map(|d| d.split(':').next().unwrap_or(d))
             .collect::<Vec<_>>()
             .join("+"),
     )

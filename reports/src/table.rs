@@ -340,12 +340,7 @@ fn caption(group: &Group) -> String {
                 let d = format!(
                     "{} on {}",
                     a.backend,
-                    p.devices
-                        .iter()
-                        .filter(|d| !d.starts_with("CPU"))
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(" + ")
+                    p.accelerators().collect::<Vec<_>>().join(" + ")
                 );
                 if !gpus.contains(&d) {
                     gpus.push(d);

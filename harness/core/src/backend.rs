@@ -165,9 +165,17 @@ pub struct Placement {
 }
 
 impl Placement {
+    /// The devices other than the CPU, as recorded (`CUDA0: NVIDIA H200`).
+    pub fn accelerators(&self) -> impl Iterator<Item = &str> {
+        self.devices
+            .iter()
+            .map(String::as_str)
+            .filter(|d| !d.starts_with("CPU"))
+    }
+
     /// True when any layer or compute ran on something other than the CPU.
     pub fn uses_accelerator(&self) -> bool {
-        self.devices.iter().any(|d| !d.starts_with("CPU"))
+        self.accelerators().next().is_some()
     }
 
     /// One short line: `CUDA0: NVIDIA H200 (…) · 31/31 layers · flash attn enabled`.
