@@ -340,8 +340,18 @@ pub fn build(
                 view.interrupted.as_deref().unwrap_or("interrupted")
             ));
         }
-        for m in &view.mismatches {
+        for m in view.mismatches.iter().chain(&run.warnings) {
             warnings.push(format!("{} ({}): {m}", view.tag, view.path.display()));
+        }
+        for a in view.arms.iter().filter(|a| a.summary.calls_ok == 0) {
+            warnings.push(format!(
+                "{} ({}): {}: no successful calls ({} failed, {} filtered); its cells are empty",
+                view.tag,
+                view.path.display(),
+                a.label,
+                a.summary.calls_failed,
+                a.summary.cases_filtered
+            ));
         }
         if let Some(sw) = &view.sweep {
             if run.path.join(HEADS_FILE).exists() {

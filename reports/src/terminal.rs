@@ -86,6 +86,7 @@ pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
             "Δpp strict | legacy",
         ]);
     }
+    let header_len = header.len();
     t.set_header(header);
     for s in &summary.arms {
         let quant = manifest
@@ -97,6 +98,13 @@ pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
         let mut n = s.calls_ok.to_string();
         if s.calls_failed > 0 {
             n.push_str(&format!(" ({} failed)", s.calls_failed));
+        }
+        if s.calls_ok == 0 {
+            // Every statistic of this arm is over no call: say so once instead of NaNs.
+            let mut row = vec![s.arm.clone(), quant, n, "no successful calls".into()];
+            row.resize(header_len, "–".into());
+            t.add_row(row.into_iter().map(Cell::new));
+            continue;
         }
         let mut row = vec![
             s.arm.clone(),

@@ -72,3 +72,57 @@ fn a_broken_calls_line_names_file_and_line() {
         .to_string();
     assert!(e.contains("calls.jsonl:2:"), "{e}");
 }
+
+#[test]
+fn an_arm_without_a_successful_call_reads_back_and_says_so_in_every_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = common::Spec {
+        failed_arm: Some(0),
+        ..Default::default()
+    };
+    let dir = common::write_run(&tmp.path().join("run"), &spec);
+    let summary_text = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+    assert!(
+        summary_text.contains("null"),
+        "means over no call are written as null"
+    );
+    let data = fcbench_reports::load(&[dir.clone()], None).unwrap();
+    assert!(
+        data.warnings
+            .iter()
+            .any(|w| w.contains("simpletool: no successful calls (8 failed, 0 filtered)")),
+        "{:?}",
+        data.warnings
+    );
+    for format in [TableFormat::Markdown, TableFormat::Latex, TableFormat::Csv] {
+        let t = table::build(&data.groups[0], &Column::ALL, 1, true).unwrap();
+        let text = exporter(format).export(&t);
+        assert!(!text.to_lowercase().contains("nan"), "{format:?}: {text}");
+    }
+    // The run's own terminal table, from the summary as read back.
+    let run = fcbench_core::rundir::load_run(&dir).unwrap();
+    let text = fcbench_reports::terminal::render(run.summary.as_ref().unwrap(), &run.manifest);
+    assert!(text.contains("no successful calls"), "{text}");
+    assert!(!text.contains("NaN"), "{text}");
+}
+
+#[test]
+fn a_cut_short_last_line_is_a_warning_not_silently_dropped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = common::write_run(&tmp.path().join("run"), &common::Spec::default());
+    let path = dir.join("calls.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let n = text.lines().count();
+    // A SIGKILL in the middle of a write: the last record stops half-way, without newline.
+    let cut = text.len() - 40;
+    std::fs::write(&path, &text[..cut]).unwrap();
+    let data = fcbench_reports::load(&[dir.clone()], None).unwrap();
+    let expected = format!("calls.jsonl:{n}: the last line is cut short");
+    assert!(
+        data.warnings.iter().any(|w| w.contains(&expected)),
+        "{:?}",
+        data.warnings
+    );
+    let run = fcbench_core::rundir::load_run(&dir).unwrap();
+    assert_eq!(run.calls.len(), n - 1);
+}

@@ -302,6 +302,19 @@ pub fn gate(input: &GateInput, t: &Thresholds) -> GateReport {
     };
     if let Some(base) = input.baseline {
         comparability(base, cand, &mut not_comparable, &mut notes);
+        notes.extend(base.warnings.iter().map(|w| format!("baseline: {w}")));
+    }
+    notes.extend(cand.warnings.iter().map(|w| format!("candidate: {w}")));
+    for (side, run) in [("candidate", Some(cand)), ("baseline", input.baseline)] {
+        let Some(run) = run else { continue };
+        for arm in &run.manifest.arms {
+            if samples(run, &arm.label).is_empty() {
+                notes.push(format!(
+                    "{side}: arm `{}` has no successful calls",
+                    arm.label
+                ));
+            }
+        }
     }
     let cand_arms: Vec<&str> = cand
         .manifest

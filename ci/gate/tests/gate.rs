@@ -120,6 +120,7 @@ fn run(path: &str, arms: &[&str], calls: Vec<CallRecord>) -> LoadedRun {
         manifest: manifest(arms),
         calls,
         summary: None,
+        warnings: Vec::new(),
     }
 }
 

@@ -200,9 +200,13 @@ pub struct AccuracySummary {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccuracyDelta {
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub strict: f64,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub strict_function: f64,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub legacy: f64,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub legacy_function: f64,
 }
 
@@ -334,13 +338,21 @@ pub struct Manifest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Distribution {
     pub n: usize,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub mean: f64,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub stddev: f64,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub min: f64,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub max: f64,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub p50: f64,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub p90: f64,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub p95: f64,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub p99: f64,
 }
 
@@ -348,10 +360,14 @@ pub struct Distribution {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RatioEstimate {
     /// Median of per-case ratios.
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub median: f64,
     /// Geometric mean of per-case ratios.
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub geomean: f64,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub ci95_low: f64,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub ci95_high: f64,
     /// Cases paired.
     pub n: usize,
@@ -368,20 +384,30 @@ pub struct ArmSummary {
     pub prefill: Distribution,
     pub decode: Distribution,
     /// Serial rate: 1000 / mean e2e ms.
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub hz: f64,
     /// 1000 / P50 e2e ms.
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub p50_hz: f64,
     /// Decoded tokens per second of decode time (all heads).
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub decode_tokens_per_s: f64,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub mean_prefilled_tokens: f64,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub mean_decoded_tokens: f64,
     /// Mean over calls of the longest head's tokens (what latency follows under parallel heads).
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub mean_longest_head_tokens: f64,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub mean_heads: f64,
     pub capped_heads: usize,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub mean_slot_utilisation: f64,
     /// Mean harness overhead per call (e2e − engine time) and its share of e2e.
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub overhead_ms: f64,
+    #[serde(default = "nan", deserialize_with = "f64_or_nan")]
     pub overhead_share: f64,
     /// Forced mode: share of steps where argmax agreed with the reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -499,8 +525,13 @@ pub struct LoadReport {
     pub levels: Vec<LoadLevelResult>,
 }
 
-/// JSON has no NaN: serde_json writes a NaN (a level with no successful call) as `null`; read
-/// it back as NaN.
+/// JSON has no NaN: serde_json writes a NaN (a statistic over no successful call) as `null`;
+/// read it back, or its absence, as NaN ("no data"), so a run whose arm never succeeded
+/// (Ctrl-C in the first case, every case filtered or failed) can always be read back.
 fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+fn nan() -> f64 {
+    f64::NAN
 }

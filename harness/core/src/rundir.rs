@@ -126,6 +126,9 @@ pub struct LoadedRun {
     pub manifest: Manifest,
     pub calls: Vec<CallRecord>,
     pub summary: Option<RunSummary>,
+    /// What a reader must be told about the files (a cut-short last line); every reader
+    /// (report, table, gate) shows these.
+    pub warnings: Vec<String>,
 }
 
 pub fn load_run(dir: &Path) -> Result<LoadedRun, RunDirError> {
@@ -161,6 +164,7 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, RunDirError> {
     let cpath = dir.join(CALLS);
     let f = File::open(&cpath).map_err(io_err(&cpath))?;
     let mut calls = Vec::new();
+    let mut warnings = Vec::new();
     let lines: Vec<String> = BufReader::new(f)
         .lines()
         .collect::<Result<_, _>>()
@@ -173,7 +177,14 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, RunDirError> {
         match serde_json::from_str(&line) {
             Ok(r) => calls.push(r),
             // A crash can cut the very last line short; anything else is corruption.
-            Err(_) if i + 1 == last => break,
+            Err(e) if i + 1 == last => {
+                warnings.push(format!(
+                    "{}:{}: the last line is cut short (the run was killed while writing it?) and was left out: {e}",
+                    cpath.display(),
+                    i + 1
+                ));
+                break;
+            }
             Err(e) => {
                 return Err(RunDirError::Parse {
                     path: cpath,
@@ -188,6 +199,7 @@ pub fn load_run(dir: &Path) -> Result<LoadedRun, RunDirError> {
         manifest,
         calls,
         summary,
+        warnings,
     })
 }
 

@@ -283,6 +283,30 @@ mod tests {
     }
 
     #[test]
+    fn an_arm_without_a_successful_call_round_trips_through_summary_json() {
+        // Ctrl-C in the first case, every case filtered or failed: the means over no call are
+        // NaN, which JSON writes as null; reading it back must give "no data", not an error.
+        let rs = [
+            rec("a", "1", "d", "failed", None),
+            rec("a", "2", "d", "filtered", None),
+        ];
+        let s = summarise_arm("a", &rs.iter().collect::<Vec<_>>());
+        let text = serde_json::to_string_pretty(&s).unwrap();
+        assert!(text.contains("null"), "{text}");
+        let back: ArmSummary = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            (back.calls_ok, back.calls_failed, back.cases_filtered),
+            (0, 1, 1)
+        );
+        assert!(back.mean_heads.is_nan() && back.overhead_share.is_nan());
+        // Absent fields read as no data too (an older or hand-trimmed file).
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v.as_object_mut().unwrap().remove("mean_heads");
+        let back: ArmSummary = serde_json::from_value(v).unwrap();
+        assert!(back.mean_heads.is_nan());
+    }
+
+    #[test]
     fn no_gold_no_accuracy() {
         let rs = [rec("a", "1", "game", "ok", None)];
         assert!(accuracy(&rs.iter().collect::<Vec<_>>()).is_none());

@@ -16,6 +16,8 @@ pub struct Spec {
     pub mode: DecodeMode,
     pub accuracy: bool,
     pub scenario_sha: &'static str,
+    /// Index into [`ARMS`] of an arm whose every call failed.
+    pub failed_arm: Option<usize>,
 }
 
 impl Default for Spec {
@@ -26,6 +28,7 @@ impl Default for Spec {
             mode: DecodeMode::Forced,
             accuracy: true,
             scenario_sha: "aa11",
+            failed_arm: None,
         }
     }
 }
@@ -136,7 +139,8 @@ pub fn calls(spec: &Spec) -> Vec<CallRecord> {
     let mut out = Vec::new();
     for case in 0..spec.cases {
         for rep in 0..spec.repeat {
-            for (p, base) in ARMS {
+            for (i, (p, base)) in ARMS.into_iter().enumerate() {
+                let failed = spec.failed_arm == Some(i);
                 let e2e = base * (0.8 + 0.5 * next());
                 let prefill = e2e * 0.3;
                 let heads = if p == Protocol::SimpleTool {
@@ -152,8 +156,12 @@ pub fn calls(spec: &Spec) -> Vec<CallRecord> {
                     mode: spec.mode,
                     regime: CacheRegime::Prefix,
                     repeat: rep,
-                    status: CallStatus::Ok,
-                    error: None,
+                    status: if failed {
+                        CallStatus::Failed
+                    } else {
+                        CallStatus::Ok
+                    },
+                    error: failed.then(|| "engine error".to_string()),
                     prompt_tokens: 300,
                     cached_tokens: 250,
                     prefilled_tokens: 50,
