@@ -374,6 +374,20 @@ pub fn gate(input: &GateInput, t: &Thresholds) -> GateReport {
             .checks
             .extend(arm_checks(input, &method, &scenario, arm, t));
     }
+    // An arm whose latency could not be compared at all was not gated on what the gate is
+    // for, whatever its accuracy checks say.
+    let unmeasured: Vec<&String> = gated
+        .iter()
+        .filter(|arm| {
+            report.checks.iter().any(|c| &c.arm == *arm)
+                && report
+                    .checks
+                    .iter()
+                    .filter(|c| &c.arm == *arm)
+                    .filter(|c| matches!(c.kind, CheckKind::P50Latency | CheckKind::P95Latency))
+                    .all(|c| c.status == CheckStatus::Skipped)
+        })
+        .collect();
     if report.checks.iter().any(|c| c.status == CheckStatus::Fail) {
         report.outcome = Outcome::Regression;
     } else if report
@@ -392,6 +406,13 @@ pub fn gate(input: &GateInput, t: &Thresholds) -> GateReport {
                 .first()
                 .map_or("there was nothing to check".into(), |c| c.detail.clone())
         ));
+    } else if !unmeasured.is_empty() {
+        report.outcome = Outcome::NotComparable;
+        for arm in unmeasured {
+            report.not_comparable.push(format!(
+                "arm `{arm}`: no latency check could be performed (no case has successful calls on both sides)"
+            ));
+        }
     }
     report.notes = notes;
     report

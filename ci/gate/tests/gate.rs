@@ -258,6 +258,40 @@ fn a_gate_that_performed_no_check_is_not_comparable_never_a_pass() {
 }
 
 #[test]
+fn an_arm_whose_latency_was_never_compared_is_not_comparable_even_if_accuracy_checks_pass() {
+    // Both runs hold only failed calls of the gated arm: the accuracy and failure checks are
+    // performed (and equal), but no latency was compared, so nothing speaks for speed.
+    let failed = |case| {
+        let mut c = call(ARM, case, 0, 1.0);
+        c.status = CallStatus::Failed;
+        c
+    };
+    let b = run("base", &[ARM], (0..4).map(failed).collect());
+    let c = run("cand", &[ARM], (0..4).map(failed).collect());
+    let r = gate(
+        &GateInput {
+            baseline: Some(&b),
+            candidate: &c,
+            reference: None,
+        },
+        &p50_only(),
+    );
+    assert_eq!(r.outcome, Outcome::NotComparable, "{r:?}");
+    assert!(
+        r.not_comparable
+            .iter()
+            .any(|w| w.contains("no latency check could be performed")),
+        "{r:?}"
+    );
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("has no successful calls")),
+        "{r:?}"
+    );
+}
+
+#[test]
 fn reference_arm_known_shift_pass_pass_fail_despite_drift() {
     // The machine's speed swings by ±25% during the run: arms interleaved case by case see the
     // same swings, so the in-run ratio is unaffected.

@@ -43,6 +43,7 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
+    cmd::file_size_limit_is_an_error();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(a) => cmd::run::run(a),

@@ -219,6 +219,66 @@ fn over_long_prompts_fail_clearly_and_are_recorded() {
         .as_deref()
         .unwrap()
         .contains("never truncated"));
+    // Issue 14, item 1: a run whose only arm never succeeded is still read back by every
+    // reader, which says so instead of failing on the null statistics.
+    let summary = read_summary(&dir);
+    assert_eq!(summary.arms[0].calls_ok, 0);
+    let table = fcbench().arg("table").arg(&dir).assert().success();
+    let err = String::from_utf8_lossy(&table.get_output().stderr).into_owned();
+    assert!(err.contains("no successful calls (1 failed"), "{err}");
+    assert!(!String::from_utf8_lossy(&table.get_output().stdout).contains("NaN"));
+    fcbench()
+        .arg("report")
+        .arg(&dir)
+        .arg("--out")
+        .arg(tmp.path().join("r.html"))
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(tmp.path().join("r.html")).unwrap();
+    assert!(html.contains("no successful calls"));
+    // Nothing to compare: not comparable, never a pass.
+    fcbench()
+        .args(["gate", "--candidate"])
+        .arg(&dir)
+        .arg("--baseline")
+        .arg(&dir)
+        .assert()
+        .code(2);
+}
+
+/// Issue 14, item 2: a write that fails (here the file-size limit, as a full disk would) ends
+/// the run with exit 2 and a message naming the file, and leaves only whole lines behind.
+#[test]
+fn a_failed_write_ends_the_run_with_exit_2_naming_the_file_and_keeps_whole_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let bin = assert_cmd::cargo::cargo_bin("fcbench");
+    // 16 blocks of 512 bytes: room for the manifest and a few calls, then a write fails
+    // part-way through a line.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -f 16 && exec "$0" run --model smollm2 --limit 20 --repeat 1 --warmup 0 --protocol simpletool -q --out "$1""#)
+        .arg(&bin)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "could not write {}",
+            dir.join("calls.jsonl").display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    let text = std::fs::read_to_string(dir.join("calls.jsonl")).unwrap();
+    assert!(text.ends_with('\n'), "cut back to the last whole line");
+    let calls = read_calls(&dir);
+    assert!(!calls.is_empty() && calls.len() < 20);
+    let summary = read_summary(&dir);
+    assert!(!summary.complete);
+    assert!(summary.arms[0].calls_ok <= calls.len());
 }
 
 #[test]

@@ -13,6 +13,8 @@ pub enum RunDirError {
     Exists { path: PathBuf },
     #[error("{path}: {error}")]
     Io { path: PathBuf, error: io::Error },
+    #[error("could not write {path}: {error}; the run stops here, and the results written before (whole lines of calls.jsonl, the last summary.json) are kept")]
+    Write { path: PathBuf, error: io::Error },
     #[error("{path}:{line}: {what}")]
     Parse {
         path: PathBuf,
@@ -28,9 +30,29 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> RunDirError + '_ {
     }
 }
 
+fn write_err(path: &Path) -> impl FnOnce(io::Error) -> RunDirError + '_ {
+    move |error| RunDirError::Write {
+        path: path.to_path_buf(),
+        error,
+    }
+}
+
+/// A record as JSON (serialising plain data cannot fail short of a bug; still an error, not a
+/// panic, so a run never dies with half its results unsaved).
+fn to_json(value: &impl Serialize, pretty: bool, path: &Path) -> Result<Vec<u8>, RunDirError> {
+    let r = if pretty {
+        serde_json::to_vec_pretty(value)
+    } else {
+        serde_json::to_vec(value)
+    };
+    r.map_err(|e| write_err(path)(io::Error::other(e)))
+}
+
 pub struct RunDir {
     path: PathBuf,
     calls: File,
+    /// Bytes of whole lines in `calls.jsonl`: a failed append is cut back to this.
+    calls_len: u64,
 }
 
 pub const MANIFEST: &str = "manifest.json";
@@ -84,7 +106,11 @@ impl RunDir {
                 io::ErrorKind::AlreadyExists => RunDirError::Exists { path: path.clone() },
                 _ => io_err(&calls_path)(e),
             })?;
-        Ok(RunDir { path, calls })
+        Ok(RunDir {
+            path,
+            calls,
+            calls_len: 0,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -96,12 +122,23 @@ impl RunDir {
     }
 
     /// Append one call and flush it to the OS, so a crash loses at most the call in flight.
+    /// The line goes out in one `write_all`; if that fails part-way (a full disk), the file is
+    /// cut back to its last whole line, so readers never meet half a record.
     pub fn append_call(&mut self, r: &CallRecord) -> Result<(), RunDirError> {
         let p = self.path.join(CALLS);
-        let mut line = serde_json::to_vec(r).expect("records serialise");
+        let mut line = to_json(r, false, &p)?;
         line.push(b'\n');
-        self.calls.write_all(&line).map_err(io_err(&p))?;
-        self.calls.flush().map_err(io_err(&p))
+        if let Err(e) = self
+            .calls
+            .write_all(&line)
+            .and_then(|()| self.calls.flush())
+        {
+            // Best effort: the error that matters is the write's.
+            let _ = self.calls.set_len(self.calls_len);
+            return Err(write_err(&p)(e));
+        }
+        self.calls_len += line.len() as u64;
+        Ok(())
     }
 
     pub fn write_summary(&self, s: &RunSummary) -> Result<(), RunDirError> {
@@ -110,14 +147,22 @@ impl RunDir {
     }
 }
 
-/// Write to a temporary file and rename it over the target: readers never see half a file.
+/// Write to a temporary file and rename it over the target: readers never see half a file,
+/// and when the write fails (a full disk) the previous file stays as it was.
 pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), RunDirError> {
     let tmp = path.with_extension("json.tmp");
-    let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
-    serde_json::to_writer_pretty(&mut f, value).expect("records serialise");
-    f.write_all(b"\n").map_err(io_err(&tmp))?;
-    f.sync_all().map_err(io_err(&tmp))?;
-    fs::rename(&tmp, path).map_err(io_err(path))
+    let mut text = to_json(value, true, path)?;
+    text.push(b'\n');
+    let written = File::create(&tmp).and_then(|mut f| {
+        f.write_all(&text)?;
+        f.sync_all()
+    });
+    if let Err(e) = written {
+        // Leave no half file behind, and give the space back.
+        let _ = fs::remove_file(&tmp);
+        return Err(write_err(path)(e));
+    }
+    fs::rename(&tmp, path).map_err(write_err(path))
 }
 
 /// A recorded run, read back for reports and the gate.

@@ -192,7 +192,14 @@ impl Runner<'_, '_> {
                             e.to_string(),
                         ),
                     };
-                    dir.append_call(&rec)?;
+                    if let Err(e) = dir.append_call(&rec) {
+                        // Best effort (the disk may be full): mark the last summary as stopped,
+                        // over the calls that were written; the write error is what we report.
+                        let why = format!("stopped: {e}");
+                        let s = self.summary(&records, &arm_labels, cases_done, Some(why));
+                        let _ = dir.write_summary(&s);
+                        return Err(e.into());
+                    }
                     (self.observer)(RunEvent::Call(Box::new(rec.clone())));
                     records.push(rec);
                 }

@@ -67,3 +67,13 @@ pub fn exit_now(code: i32) -> ! {
     // SAFETY: _exit ends the process at once; it is async-signal-safe and touches no Rust state.
     unsafe { libc::_exit(code) }
 }
+
+/// A write past the file-size limit (`ulimit -f`) fails with an error instead of killing the
+/// process (SIGXFSZ's default), so a run ends as it does on a full disk: a clear message, exit
+/// 2, and whole records kept.
+pub fn file_size_limit_is_an_error() {
+    // SAFETY: setting a signal's disposition to "ignore" before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
