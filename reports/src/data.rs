@@ -328,6 +328,9 @@ pub fn build(
     let mut warnings = Vec::new();
     let mut sweeps = Vec::new();
     if let Some(s) = &extra_sweep {
+        if let Some(w) = HeadSweep::assess(&s.points).warning() {
+            warnings.push(format!("--heads: head sweep: {w}"));
+        }
         sweeps.push(("--heads".to_string(), s.clone()));
     }
     for (i, run) in runs.iter().enumerate() {
@@ -343,6 +346,16 @@ pub fn build(
         for m in view.mismatches.iter().chain(&run.warnings) {
             warnings.push(format!("{} ({}): {m}", view.tag, view.path.display()));
         }
+        for a in &view.arms {
+            if let Some(w) = a.summary.stability.as_ref().and_then(|s| s.warning()) {
+                warnings.push(format!(
+                    "{} ({}): {}: {w}",
+                    view.tag,
+                    view.path.display(),
+                    a.label
+                ));
+            }
+        }
         for a in view.arms.iter().filter(|a| a.summary.calls_ok == 0) {
             warnings.push(format!(
                 "{} ({}): {}: no successful calls ({} failed, {} filtered); its cells are empty",
@@ -354,6 +367,13 @@ pub fn build(
             ));
         }
         if let Some(sw) = &view.sweep {
+            if let Some(w) = HeadSweep::assess(&sw.points).warning() {
+                warnings.push(format!(
+                    "{} ({}) head sweep: {w}",
+                    view.tag,
+                    view.path.display()
+                ));
+            }
             if run.path.join(HEADS_FILE).exists() {
                 sweeps.push((format!("{} {}", view.tag, HEADS_FILE), sw.clone()));
             }

@@ -201,6 +201,19 @@ pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
             overheads.join(", ")
         ));
     }
+    // Like hyperfine's outlier warning: a figure taken on a busy machine says so.
+    for a in &summary.arms {
+        if let Some(w) = a.stability.as_ref().and_then(|s| s.warning()) {
+            out.push_str(&format!("\nwarning: {}: {w}", a.arm));
+        }
+    }
+    if let Some(why) = summary
+        .arms
+        .iter()
+        .find_map(|a| a.stability.as_ref()?.not_measured.as_deref())
+    {
+        out.push_str(&format!("\nnoise: not measured ({why})"));
+    }
     if !summary.complete {
         out.push_str(&format!(
             "\nINCOMPLETE: {}",

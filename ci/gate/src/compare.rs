@@ -359,6 +359,34 @@ pub fn gate(input: &GateInput, t: &Thresholds) -> GateReport {
             ));
         }
     }
+    // A figure taken on a busy machine is not the engine's: unless told otherwise, a candidate
+    // whose gated (or reference) arms are flagged unstable is not compared.
+    let involved = gated.iter().map(String::as_str).chain(reference.as_deref());
+    for arm in involved.filter(|a| cand_arms.contains(a)) {
+        let by_case = samples(cand, arm);
+        let stability = fcbench_core::noise::of_calls(by_case.values().map(Vec::as_slice));
+        if let Some(w) = stability.warning() {
+            if t.allow_unstable {
+                notes.push(format!(
+                    "candidate arm `{arm}`: {w} (gated anyway: --allow-unstable)"
+                ));
+            } else {
+                not_comparable.push(format!(
+                    "candidate arm `{arm}`: {w} (--allow-unstable gates it anyway)"
+                ));
+            }
+        }
+    }
+    if let Some(base) = input.baseline {
+        for arm in &base.manifest.arms {
+            let by_case = samples(base, &arm.label);
+            if let Some(w) =
+                fcbench_core::noise::of_calls(by_case.values().map(Vec::as_slice)).warning()
+            {
+                notes.push(format!("baseline arm `{}`: {w}", arm.label));
+            }
+        }
+    }
     if not_comparable.is_empty() && gated.is_empty() {
         not_comparable.push("no arm to gate: the run holds only the reference arm".into());
     }

@@ -29,6 +29,10 @@ pub struct Thresholds {
     pub max_accuracy_drop_pp: f64,
     /// Slowest acceptable call rate (1000 / P50 ms), if any.
     pub min_hz: Option<f64>,
+    /// Gate a candidate whose timings are flagged unstable (`fcbench_core::noise`) instead of
+    /// calling it not comparable.
+    #[serde(default)]
+    pub allow_unstable: bool,
 }
 
 impl Default for Thresholds {
@@ -38,6 +42,7 @@ impl Default for Thresholds {
             max_p95_regression: 0.10,
             max_accuracy_drop_pp: 0.5,
             min_hz: None,
+            allow_unstable: false,
         }
     }
 }

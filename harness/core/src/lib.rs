@@ -7,6 +7,7 @@ pub mod decode;
 pub mod machine;
 pub mod markers;
 pub mod models;
+pub mod noise;
 pub mod protocol;
 pub mod pyjson;
 pub mod record;

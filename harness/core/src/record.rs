@@ -422,6 +422,9 @@ pub struct ArmSummary {
     /// Present when the scenario has gold calls.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accuracy: Option<AccuracySummary>,
+    /// Whether the latencies were stable enough to trust (see `noise`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stability: Option<crate::noise::Stability>,
 }
 
 /// `summary.json`.

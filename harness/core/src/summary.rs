@@ -74,6 +74,13 @@ pub fn summarise_arm(arm: &str, records: &[&CallRecord]) -> ArmSummary {
         speedup_vs_baseline: None,
         parsed_calls: ok.iter().filter(|r| r.parsed.is_some()).count(),
         accuracy: accuracy(records),
+        stability: (!ok.is_empty()).then(|| {
+            let mut by_case: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+            for r in &ok {
+                by_case.entry(&r.case_id).or_default().push(r.e2e_ms);
+            }
+            crate::noise::of_calls(by_case.values().map(Vec::as_slice))
+        }),
         e2e,
     }
 }

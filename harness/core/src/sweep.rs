@@ -49,6 +49,9 @@ pub struct SweepPoint {
     pub step_efficiency: f64,
     pub parallel_overhead: f64,
     pub samples: usize,
+    /// Median step of each round's block, in round order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub round_medians_ms: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -59,6 +62,22 @@ pub struct HeadSweep {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<SweepOptions>,
     pub points: Vec<SweepPoint>,
+    /// Whether the steps were stable enough to trust (see `noise`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stability: Option<crate::noise::Stability>,
+}
+
+impl HeadSweep {
+    /// The stability verdict of these points.
+    pub fn assess(points: &[SweepPoint]) -> crate::noise::Stability {
+        crate::noise::of_sweep(points.iter().map(|p| crate::noise::SweepTiming {
+            heads: p.heads,
+            median_ms: p.median_step_ms,
+            p95_ms: p.p95_step_ms,
+            efficiency: p.step_efficiency,
+            round_medians_ms: &p.round_medians_ms,
+        }))
+    }
 }
 
 /// Time one decode step at 1…`max_heads` sequences over `context` (see the module doc).
@@ -91,6 +110,7 @@ pub fn sweep_heads(
     let pos = context.len() as u32;
     let per_block = opts.steps_per_block();
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); opts.max_heads];
+    let mut round_medians: Vec<Vec<f64>> = vec![Vec::new(); opts.max_heads];
     for round in 0..opts.rounds.max(1) {
         for n in 1..=opts.max_heads {
             // Untimed: drop the last block's sequences, fork the context to N fresh ones.
@@ -100,6 +120,7 @@ pub fn sweep_heads(
             for seq in 1..=n as SeqId {
                 backend.fork(0, seq, pos)?;
             }
+            let mut block = Vec::with_capacity(per_block);
             for k in 0..opts.warmup_steps + per_block {
                 let batch: Vec<BatchEntry> = (1..=n as SeqId)
                     .map(|seq| BatchEntry {
@@ -115,7 +136,11 @@ pub fn sweep_heads(
                 let ms = t.elapsed().as_secs_f64() * 1e3;
                 if k >= opts.warmup_steps && times[n - 1].len() < opts.reps {
                     times[n - 1].push(ms);
+                    block.push(ms);
                 }
+            }
+            if !block.is_empty() {
+                round_medians[n - 1].push(median(&block));
             }
         }
         on_round(round);
@@ -136,14 +161,16 @@ pub fn sweep_heads(
                 step_efficiency: eff,
                 parallel_overhead: 1.0 / eff - 1.0,
                 samples: t.len(),
+                round_medians_ms: round_medians[i].clone(),
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
     backend.clear(None);
     Ok(HeadSweep {
         context_tokens: context.len(),
         backend: backend.info().clone(),
         options: Some(*opts),
+        stability: Some(HeadSweep::assess(&points)),
         points,
     })
 }

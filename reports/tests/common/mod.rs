@@ -247,6 +247,7 @@ pub fn sweep() -> HeadSweep {
         context_tokens: 512,
         backend: backend_info("q4_k_m"),
         options: None,
+        stability: None,
         points: ms
             .iter()
             .enumerate()
@@ -257,6 +258,7 @@ pub fn sweep() -> HeadSweep {
                 step_efficiency: 10.0 / m,
                 parallel_overhead: m / 10.0 - 1.0,
                 samples: 30,
+                round_medians_ms: Vec::new(),
             })
             .collect(),
     }

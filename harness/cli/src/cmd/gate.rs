@@ -42,6 +42,10 @@ pub struct GateArgs {
     /// Slowest acceptable call rate at P50 (calls per second), if any.
     #[arg(long)]
     pub min_hz: Option<f64>,
+    /// Gate a candidate even when its timings are flagged unstable (repeats of a case that
+    /// disagree, a heavy tail: a busy machine); by default such a candidate is "not comparable".
+    #[arg(long)]
+    pub allow_unstable: bool,
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: GateFormat,
     /// Write the report here instead of stdout (a one-line verdict still goes to stderr).
@@ -65,6 +69,7 @@ pub fn run(a: GateArgs) -> Result<ExitCode> {
         max_p95_regression: a.max_p95_regression,
         max_accuracy_drop_pp: a.max_accuracy_drop,
         min_hz: a.min_hz,
+        allow_unstable: a.allow_unstable,
     };
     let report = gate(
         &GateInput {

@@ -110,6 +110,9 @@ pub fn run(a: HeadsArgs) -> Result<ExitCode> {
     }
     println!("step efficiency(N) = median step time with 1 sequence / with N sequences; 100% = a head is free");
     println!("a step = one batch of N sequences launched and synchronised (finished), in blocks of consecutive steps of the same N");
+    if let Some(w) = sweep.stability.as_ref().and_then(|s| s.warning()) {
+        println!("warning: {w}");
+    }
     if let Some(path) = a.out {
         fcbench_core::rundir::write_json_atomic(&path, &sweep)?;
         println!("written: {}", path.display());
