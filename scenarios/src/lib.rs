@@ -216,27 +216,56 @@ pub fn load(name_or_path: &str) -> Result<Scenario, ScenarioError> {
     }
     let path = PathBuf::from(name_or_path);
     if !path.exists() {
+        // Something that looks like a path is a missing file, not an unknown built-in.
+        if name_or_path.contains(['/', '\\']) || name_or_path.ends_with(".jsonl") {
+            return Err(ScenarioError::File {
+                file: name_or_path.into(),
+                what: "no such scenario file".into(),
+            });
+        }
         return Err(ScenarioError::Unknown(name_or_path.into()));
     }
     load_file(&path)
 }
 
+/// A scenario file's text, as stored (its digest is the file's own SHA-256). A directory, an
+/// unreadable or a binary file is named as such.
 fn read(path: &Path) -> Result<String, ScenarioError> {
-    std::fs::read_to_string(path).map_err(|e| ScenarioError::File {
+    let err = |what: String| ScenarioError::File {
         file: path.display().to_string(),
-        what: e.to_string(),
+        what,
+    };
+    if path.is_dir() {
+        return Err(err("is a directory, not a scenario file (.jsonl)".into()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        err(format!(
+            "not a text file: line {line} (byte {at}) is not UTF-8; a scenario is UTF-8 JSON Lines"
+        ))
     })
+}
+
+/// The text to parse: a UTF-8 byte-order mark (some Windows editors write one) is not part of
+/// the first line's JSON.
+fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     let text = read(path)?;
     let shown = path.display().to_string();
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let first = strip_bom(&text)
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     let is_repro = serde_json::from_str::<Value>(first)
         .ok()
         .is_some_and(|v| v.get("question").is_some());
     if !is_repro {
-        let mut s = parse_native(&text, &shown)?;
+        let mut s = parse_native(strip_bom(&text), &shown)?;
         s.files = vec![digest(&shown, &text)];
         if s.meta.name.is_empty() {
             s.meta.name = stem(path);
@@ -259,9 +288,11 @@ pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     };
     let answers_shown = answers_path.display().to_string();
     let cases = parse_repro(
-        &text,
+        strip_bom(&text),
         &shown,
-        answers.as_deref().map(|a| (a, answers_shown.as_str())),
+        answers
+            .as_deref()
+            .map(|a| (strip_bom(a), answers_shown.as_str())),
         &dataset,
     )?;
     Ok(Scenario {

@@ -90,3 +90,39 @@ fn structured_history_field_sets_the_history_target_rule() {
     assert!(cases[0].has_history);
     assert!(!cases[1].has_history);
 }
+
+#[test]
+fn a_byte_order_mark_is_accepted_and_the_digest_is_the_files_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("bom.jsonl");
+    let text = "\u{feff}{\"id\":\"a\",\"query\":\"q\",\"tools\":[]}\n";
+    std::fs::write(&f, text).unwrap();
+    let s = load(f.to_str().unwrap()).unwrap();
+    assert_eq!(s.cases[0].id, "a");
+    assert_eq!(s.files[0].sha256, digest("x", text).sha256);
+}
+
+#[test]
+fn a_binary_file_a_directory_and_a_missing_path_say_exactly_that() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("model.jsonl");
+    std::fs::write(&bin, b"{\"id\":\"a\"}\n\x00\xff\xfe GGUF").unwrap();
+    let e = load(bin.to_str().unwrap()).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "{}: not a text file: line 2 (byte 12) is not UTF-8; a scenario is UTF-8 JSON Lines",
+            bin.display()
+        )
+    );
+    let e = load(tmp.path().to_str().unwrap()).unwrap_err().to_string();
+    assert!(e.contains("is a directory, not a scenario file"), "{e}");
+    let missing = tmp.path().join("nope.jsonl");
+    let e = load(missing.to_str().unwrap()).unwrap_err().to_string();
+    assert_eq!(e, format!("{}: no such scenario file", missing.display()));
+    // A bare word is still an unknown built-in, with the list.
+    assert!(load("gmae")
+        .unwrap_err()
+        .to_string()
+        .contains("use one of game"));
+}

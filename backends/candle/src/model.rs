@@ -55,7 +55,7 @@ fn load_err(m: &GgufModel, name: &str, e: candle_core::Error) -> GgufError {
     GgufError::Tensor {
         path: m.path.display().to_string(),
         name: name.into(),
-        reason: e.to_string(),
+        reason: fcbench_gguf::candle_reason(&e),
     }
 }
 

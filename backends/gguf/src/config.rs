@@ -174,7 +174,7 @@ impl Meta<'_> {
         self.get(key)?
             .to_string()
             .cloned()
-            .map_err(|e| self.err(key, e.to_string()))
+            .map_err(|e| self.err(key, crate::candle_reason(&e)))
     }
 
     fn number(&self, key: &str) -> Result<Option<f64>, GgufError> {
@@ -222,7 +222,7 @@ impl Meta<'_> {
             Some(v) => v
                 .to_bool()
                 .map(Some)
-                .map_err(|e| self.err(key, e.to_string())),
+                .map_err(|e| self.err(key, crate::candle_reason(&e))),
             None => Ok(None),
         }
     }
@@ -231,7 +231,7 @@ impl Meta<'_> {
         Ok(self
             .get(key)?
             .to_vec()
-            .map_err(|e| self.err(key, e.to_string()))?
+            .map_err(|e| self.err(key, crate::candle_reason(&e)))?
             .len())
     }
 }

@@ -32,16 +32,26 @@ pub enum GgufError {
 }
 
 impl From<GgufError> for fcbench_core::backend::BackendError {
+    /// `BackendError::Model` names the file itself: the reason leaves it out (it used to say
+    /// `model file X: model file X: …`).
     fn from(e: GgufError) -> Self {
-        fcbench_core::backend::BackendError::Model {
-            path: match &e {
-                GgufError::Model { path, .. }
-                | GgufError::Metadata { path, .. }
-                | GgufError::Tensor { path, .. } => path.clone(),
-            },
-            reason: e.to_string(),
-        }
+        let (path, reason) = match e {
+            GgufError::Model { path, reason } => (path, reason),
+            GgufError::Metadata { path, key, reason } => {
+                (path, format!("metadata key `{key}`: {reason}"))
+            }
+            GgufError::Tensor { path, name, reason } => {
+                (path, format!("tensor `{name}`: {reason}"))
+            }
+        };
+        fcbench_core::backend::BackendError::Model { path, reason }
     }
+}
+
+/// A candle error as one line: with `RUST_BACKTRACE` set, candle appends its backtrace to the
+/// message, which buried the reason under 30 frames.
+pub fn candle_reason(e: &candle_core::Error) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_string()
 }
 
 /// An open GGUF file: metadata parsed, tensors read on demand, the tokenizer built on request
@@ -62,7 +72,7 @@ impl GgufModel {
         };
         let mut file = std::fs::File::open(path).map_err(|e| model_err(e.to_string()))?;
         let content = gguf_file::Content::read(&mut file)
-            .map_err(|e| model_err(format!("not a readable GGUF file: {e}")))?;
+            .map_err(|e| model_err(format!("not a readable GGUF file: {}", candle_reason(&e))))?;
         let config = ArchConfig::from_gguf(&shown, &content)?;
         Ok(GgufModel {
             path: path.to_path_buf(),
@@ -94,7 +104,7 @@ impl GgufModel {
     pub fn qtensor(&mut self, name: &str) -> Result<QTensor, GgufError> {
         self.content
             .tensor(&mut self.file, name, &Device::Cpu)
-            .map_err(|e| self.tensor_err(name, e.to_string()))
+            .map_err(|e| self.tensor_err(name, candle_reason(&e)))
     }
 
     /// A tensor dequantised to f32, row-major, with its (candle-order) shape.
@@ -102,12 +112,12 @@ impl GgufModel {
         let q = self.qtensor(name)?;
         let t = q
             .dequantize(&Device::Cpu)
-            .map_err(|e| self.tensor_err(name, e.to_string()))?;
+            .map_err(|e| self.tensor_err(name, candle_reason(&e)))?;
         let shape = t.dims().to_vec();
         let data = t
             .flatten_all()
             .and_then(|t| t.to_vec1::<f32>())
-            .map_err(|e| self.tensor_err(name, e.to_string()))?;
+            .map_err(|e| self.tensor_err(name, candle_reason(&e)))?;
         Ok((shape, data))
     }
 

@@ -839,7 +839,7 @@ fn read_raw(md: &Meta) -> Result<Raw, GgufError> {
     let strings = |key: &str| -> Result<Vec<String>, GgufError> {
         md.get(key)?
             .to_vec()
-            .map_err(|e| md.err(key, e.to_string()))?
+            .map_err(|e| md.err(key, crate::candle_reason(&e)))?
             .iter()
             .enumerate()
             .map(|(i, v)| {
@@ -852,7 +852,10 @@ fn read_raw(md: &Meta) -> Result<Raw, GgufError> {
     let opt_array = |key: &str| -> Result<Option<&Vec<Value>>, GgufError> {
         match md.c.metadata.get(key) {
             None => Ok(None),
-            Some(v) => v.to_vec().map(Some).map_err(|e| md.err(key, e.to_string())),
+            Some(v) => v
+                .to_vec()
+                .map(Some)
+                .map_err(|e| md.err(key, crate::candle_reason(&e))),
         }
     };
     let model = md.string("tokenizer.ggml.model")?;

@@ -329,7 +329,36 @@ fn missing_and_foreign_model_files_get_clear_errors() {
             .assert()
             .code(2)
             .stderr(predicates::str::contains("could not load"));
+        // candle names the file once, and its reason is one line even with RUST_BACKTRACE set.
+        #[cfg(feature = "candle")]
+        {
+            let out = fcbench()
+                .args([
+                    "run",
+                    "-q",
+                    "--limit",
+                    "1",
+                    "--backend",
+                    "candle",
+                    "--model",
+                ])
+                .arg(&cut)
+                .env("RUST_BACKTRACE", "1")
+                .assert()
+                .code(2);
+            let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+            assert_eq!(err.matches("model file").count(), 1, "{err}");
+            assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        }
     }
+    fcbench()
+        .args(["run", "-q", "--model"])
+        .arg(tmp.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "is a directory; give the .gguf file inside it",
+        ));
 }
 
 /// Two engines as arms of one run: same cases, same token ids (so the same prompt lengths and

@@ -64,6 +64,8 @@ pub enum ModelError {
     Missing { path: PathBuf },
     #[error("{path}: not a GGUF file (its first bytes are not `GGUF`)")]
     NotGguf { path: PathBuf },
+    #[error("{path}: is a directory; give the .gguf file inside it")]
+    Directory { path: PathBuf },
     #[error("{path}: {bytes} bytes, expected {expected}: the file is truncated or not the pinned model; delete it and run `fcbench models fetch {name}`")]
     WrongSize {
         path: PathBuf,
@@ -189,6 +191,11 @@ pub fn resolve(
 }
 
 pub fn check_gguf_magic(path: &Path) -> Result<(), ModelError> {
+    if path.is_dir() {
+        return Err(ModelError::Directory {
+            path: path.to_path_buf(),
+        });
+    }
     let mut magic = [0u8; 4];
     let mut f = File::open(path).map_err(io_at(path))?;
     if f.read_exact(&mut magic).is_err() || &magic != b"GGUF" {
