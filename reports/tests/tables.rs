@@ -126,3 +126,33 @@ fn a_cut_short_last_line_is_a_warning_not_silently_dropped() {
     let run = fcbench_core::rundir::load_run(&dir).unwrap();
     assert_eq!(run.calls.len(), n - 1);
 }
+
+#[test]
+fn unstable_timings_are_flagged_in_the_warnings_and_the_html_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = common::write_run(&tmp.path().join("run"), &common::Spec::default());
+    // The second repeat of every simpletool call ran beside another job: three times slower.
+    let path = dir.join("calls.jsonl");
+    let text: Vec<String> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut r: fcbench_core::record::CallRecord = serde_json::from_str(l).unwrap();
+            if r.arm.ends_with("/simpletool") && r.repeat == 1 {
+                r.e2e_ms *= 3.0;
+            }
+            serde_json::to_string(&r).unwrap()
+        })
+        .collect();
+    std::fs::write(&path, text.join("\n") + "\n").unwrap();
+    let data = fcbench_reports::load(&[dir], None).unwrap();
+    assert!(
+        data.warnings.iter().any(|w| w.contains(
+            "llama/gemma3-270m/simpletool: unstable timings (repeats of a case differ by 102% (median), over 25%)"
+        )),
+        "{:?}",
+        data.warnings
+    );
+    let html = fcbench_reports::html::render(&data, "t").unwrap();
+    assert!(html.contains("unstable timings (repeats of a case differ by"));
+}

@@ -221,6 +221,9 @@ fn trend_bars(lat: &[f64], width: usize) -> Vec<SparklineBar> {
 fn draw_table(f: &mut Frame, area: Rect, app: &mut App, wide: bool) {
     let baseline = app.baseline().map(str::to_string);
     let summaries = app.summaries().to_vec();
+    let any_unstable = summaries
+        .iter()
+        .any(|s| s.stability.as_ref().is_some_and(|st| st.unstable));
     let arms = app.arms.clone();
     let mut header = vec![
         "arm", "n", "mean ms", "P50 ms", "P95 ms", "Hz", "speedup", "slot", "acc",
@@ -234,8 +237,15 @@ fn draw_table(f: &mut Frame, area: Rect, app: &mut App, wide: bool) {
         .map(|(i, s)| {
             // An arm without calls yet has an all-zero distribution: show dashes, not zeros.
             let some = |v: f64| if s.e2e.n > 0 { ms(v) } else { "–".into() };
+            // The same verdict as the run table's warning (core::noise): figures taken on a
+            // busy machine are marked where they are shown.
+            let unstable = s.stability.as_ref().is_some_and(|st| st.unstable);
             let mut cells = vec![
-                Cell::from(short_arm(&s.arm, &arms)),
+                Cell::from(if unstable {
+                    format!("{} ⚠", short_arm(&s.arm, &arms))
+                } else {
+                    short_arm(&s.arm, &arms)
+                }),
                 Cell::from(s.e2e.n.to_string()),
                 Cell::from(some(s.e2e.mean)),
                 Cell::from(some(s.e2e.p50)),
@@ -282,7 +292,8 @@ fn draw_table(f: &mut Frame, area: Rect, app: &mut App, wide: bool) {
         .map(|a| short_arm(a, &arms).chars().count())
         .max()
         .unwrap_or(3)
-        .max(3) as u16;
+        .max(3) as u16
+        + if any_unstable { 2 } else { 0 };
     let mut widths = vec![
         Constraint::Length(arm_w),
         Constraint::Length(3),
@@ -301,10 +312,11 @@ fn draw_table(f: &mut Frame, area: Rect, app: &mut App, wide: bool) {
             Constraint::Length(12),
         ]);
     }
-    let title = if app.baseline().is_some() {
-        "arms (speedup = baseline P50/arm P50 per case, median)"
-    } else {
-        "arms"
+    let title = match (app.baseline().is_some(), any_unstable) {
+        (true, false) => "arms (speedup = baseline P50/arm P50 per case, median)",
+        (true, true) => "arms (speedup = baseline P50/arm P50 per case, median; ⚠ = unstable timings: repeats disagree, busy machine?)",
+        (false, false) => "arms",
+        (false, true) => "arms (⚠ = unstable timings: repeats disagree, busy machine?)",
     };
     let b = block(title, app.focus == Focus::Arms);
     let inner = b.inner(area);
@@ -701,6 +713,9 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App) {
 fn draw_compact(f: &mut Frame, area: Rect, app: &mut App) {
     let baseline = app.baseline().map(str::to_string);
     let summaries = app.summaries().to_vec();
+    let any_unstable = summaries
+        .iter()
+        .any(|s| s.stability.as_ref().is_some_and(|st| st.unstable));
     let mut lines = vec![
         Line::from(vec![
             status_tag(app),

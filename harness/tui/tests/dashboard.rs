@@ -179,3 +179,23 @@ fn no_size_panics() {
         render(&mut empty, w, h);
     }
 }
+
+#[test]
+fn an_arm_timed_on_a_busy_machine_is_marked_unstable_in_the_table() {
+    let mut app = new_app();
+    replay(&mut app, usize::MAX);
+    let before = render(&mut app, 160, 48);
+    assert!(!before.contains("⚠"), "{before}");
+    // A second repeat of the first arm's cases, three times slower: its repeats disagree
+    // (core::noise's verdict, computed from the calls the dashboard holds).
+    let first = recorded_calls()[0].arm.clone();
+    for r in recorded_calls().into_iter().filter(|r| r.arm == first) {
+        let mut slow = r.clone();
+        slow.repeat = 1;
+        slow.e2e_ms *= 3.0;
+        app.on_event(RunEvent::Call(Box::new(slow)));
+    }
+    let after = render(&mut app, 160, 48);
+    assert!(after.contains("simpletool ⚠"), "{after}");
+    assert!(after.contains("⚠ = unstable timings"), "{after}");
+}
