@@ -80,7 +80,7 @@ impl FromStr for Api {
 
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
-    /// Base URL, e.g. `http://127.0.0.1:8080` (paths are appended).
+    /// Base URL, e.g. `http://127.0.0.1:8899` (paths are appended).
     pub url: String,
     /// `None`: by the arm's protocol (`simpletool` → SimpleTool API, `json` → OpenAI API).
     pub api: Option<Api>,
