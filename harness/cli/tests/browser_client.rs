@@ -58,18 +58,27 @@ async function callAI() {
   }
 }
 
-const loop = setInterval(async () => {
-  if (pending) return;
-  pending = true;
-  await callAI();
-  pending = false;
-}, 100);
+// The client template's health check first (`loaded === true || status === 'ok'`), then the
+// decision loop.
+let loop = null;
+fetch(`${SERVER}/health`, {signal: AbortSignal.timeout(3000)})
+  .then(r => r.json())
+  .then(d => { seen.health = d.loaded === true || d.status === "ok"; })
+  .catch(e => { seen.fetch_errors.push(`health: ${e}`); })
+  .finally(() => {
+    loop = setInterval(async () => {
+      if (pending) return;
+      pending = true;
+      await callAI();
+      pending = false;
+    }, 100);
+  });
 
 setTimeout(async () => {
   clearInterval(loop);
   while (pending) await new Promise(r => setTimeout(r, 20));
   const mean = a => a.length ? a.reduce((x, y) => x + y, 0) / a.length : null;
-  const report = {answered: seen.answered, no_call: seen.no_call, fetch_errors: seen.fetch_errors,
+  const report = {health: seen.health === true, answered: seen.answered, no_call: seen.no_call, fetch_errors: seen.fetch_errors,
     bad_answers: seen.bad_answers, mean_ms: mean(seen.ms), server_mean_ms: mean(seen.server_ms),
     last_history: history.slice(-6)};
   document.getElementById("status").textContent =
@@ -247,6 +256,7 @@ fn a_simpletool_page_in_headless_chromium_plays_against_fcbench_serve() {
     );
     assert_eq!(r["fetch_errors"], serde_json::json!([]), "{r}\n{log}");
     assert_eq!(r["bad_answers"], serde_json::json!([]), "{r}\n{log}");
+    assert_eq!(r["health"], true, "the page's health check: {r}");
     assert!(r["answered"].as_u64().unwrap() > 0, "{r}\n{log}");
     assert!(
         log.contains("POST /v1/function_call 200"),
