@@ -4,7 +4,7 @@ workflow users copy (ci/github-actions.yml) works as written. `.ci/run` runs it 
 build, in a fresh clone.
 
 Each `run:` step runs as GitHub runs it (`bash --noprofile --norc -eo pipefail`), with its `env:`,
-CI=true, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, and `${{ steps.<id>.outputs.<name> }}`
+CI=true, GITHUB_OUTPUT, GITHUB_ENV (exported to later steps) and GITHUB_STEP_SUMMARY files, and `${{ steps.<id>.outputs.<name> }}`
 filled in from earlier steps. The event is a push, so pull-request-only steps are skipped.
 `if: always()` runs after a failure; other steps do not. A `uses:` step has a local
 equivalent or is named as skipped (caches: nothing to restore; the pull-request comment: not a
@@ -119,14 +119,18 @@ def main():
                 status = "ok" if ran else "skipped"
             else:
                 out_file = os.path.join(work, f"output-{i}")
+                env_file = os.path.join(work, f"env-{i}")
                 open(out_file, "w").close()
-                step_env = dict(env, GITHUB_OUTPUT=out_file)
+                open(env_file, "w").close()
+                step_env = dict(env, GITHUB_OUTPUT=out_file, GITHUB_ENV=env_file)
                 step_env.update({k: str(v) for k, v in (step.get("env") or {}).items()})
                 script = fill(step["run"], outputs)
                 rc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
                                     env=step_env).returncode
                 if "id" in step:
                     outputs[step["id"]] = read_outputs(out_file)
+                # Variables a step exports for the steps after it.
+                env.update(read_outputs(env_file))
                 status = "ok" if rc == 0 else f"failed (exit {rc})"
                 failed |= rc != 0
         except Exception as e:  # an unknown action or expression is a failure of the proof

@@ -35,6 +35,36 @@ impl Api {
             Api::OpenAi => Protocol::Json,
         }
     }
+
+    /// The contract requests follow, as recorded with every run (the arm's backend version).
+    pub fn contract(self) -> &'static str {
+        match self {
+            Api::SimpleTool => "SimpleTool server API as rt_server.py (POST /v1/function_call; tools OpenAI-shaped, history as strings)",
+            Api::OpenAi => "OpenAI chat completions with tools (POST /v1/chat/completions)",
+        }
+    }
+}
+
+/// What a run against `api` uses when the user names no protocol or mode: the API's own
+/// protocol, and forced decoding only where the server has fcbench's forced-decoding extension
+/// (fcbench serve); any other server decodes free. The line says so, for the run's output.
+pub fn api_defaults(api: Api, server_forced: bool) -> (Protocol, DecodeMode, String) {
+    let mode = if server_forced {
+        DecodeMode::Forced
+    } else {
+        DecodeMode::Free
+    };
+    let why = if server_forced {
+        "the server takes fcbench's forced-decoding extension"
+    } else {
+        "the server has no fcbench forced-decoding extension"
+    };
+    let line = format!(
+        "--api {}: protocol {} and mode {mode} by default ({why}); --protocol/--mode override",
+        api.name(),
+        api.protocol()
+    );
+    (api.protocol(), mode, line)
 }
 
 impl FromStr for Api {
@@ -50,7 +80,7 @@ impl FromStr for Api {
 
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
-    /// Base URL, e.g. `http://127.0.0.1:8080` (paths are appended).
+    /// Base URL, e.g. `http://127.0.0.1:8899` (paths are appended).
     pub url: String,
     /// `None`: by the arm's protocol (`simpletool` → SimpleTool API, `json` → OpenAI API).
     pub api: Option<Api>,
@@ -87,6 +117,8 @@ pub struct HttpBackend {
     cfg: HttpConfig,
     model: String,
     info: BackendInfo,
+    /// `/health` lists fcbench's forced-decoding extension (fcbench serve does).
+    forced: bool,
     /// Time to the first streamed chunk of the last call (OpenAI API with `stream`).
     pub last_ttft_ms: Option<f64>,
 }
@@ -112,8 +144,11 @@ fn error_message(body: &str) -> String {
 }
 
 impl HttpBackend {
-    /// Connect and describe the server (`/health` for the SimpleTool API, `/v1/models` for
-    /// OpenAI). An unreachable server is an error here, before any call is timed.
+    /// Connect and describe the server. The SimpleTool API needs `/health` (the reference
+    /// server has it). For OpenAI-compatible servers `/health` is optional and asked with a
+    /// short timeout; when it is missing (llama-cpp-python's server answers 404), failing or
+    /// slow (a busy single-worker server), readiness is `GET /v1/models`. An unreachable server
+    /// is an error here, before any call is timed.
     pub fn connect(cfg: HttpConfig) -> Result<HttpBackend, BackendError> {
         if !(cfg.url.starts_with("http://") || cfg.url.starts_with("https://")) {
             return Err(err(format!(
@@ -129,9 +164,9 @@ impl HttpBackend {
             .no_delay(true)
             .user_agent(concat!("fcbench/", env!("CARGO_PKG_VERSION")))
             .build();
-        let get = |path: &str| -> Result<Value, String> {
+        let get = |path: &str, timeout: Duration| -> Result<Value, String> {
             let url = format!("{}{path}", cfg.url);
-            match agent.get(&url).call() {
+            match agent.get(&url).timeout(timeout).call() {
                 // Some servers answer `/health` with an empty 200.
                 Ok(r) => Ok(read_json(r).unwrap_or(Value::Null)),
                 Err(ureq::Error::Status(code, r)) => {
@@ -141,16 +176,22 @@ impl HttpBackend {
                 Err(e) => Err(format!("cannot reach {url}: {e}")),
             }
         };
-        let health = get("/health");
-        let models = match cfg.api {
-            Some(Api::SimpleTool) => None,
-            _ => get("/v1/models").ok(),
+        let (health, models) = match cfg.api {
+            Some(Api::SimpleTool) => (get("/health", cfg.timeout), None),
+            _ => {
+                let health = get("/health", cfg.timeout.min(HEALTH_TIMEOUT));
+                (health, Some(get("/v1/models", cfg.timeout)))
+            }
         };
-        let body = match (&health, &models, cfg.api) {
-            (Ok(h), _, _) => h.clone(),
-            (Err(e), _, Some(Api::SimpleTool)) | (Err(e), None, _) => return Err(err(e.clone())),
-            (Err(_), Some(_), _) => Value::Null,
+        let body = match (&health, &models) {
+            (Ok(h), _) => h.clone(),
+            (Err(e), None) => return Err(err(e.clone())),
+            (Err(_), Some(Ok(_))) => Value::Null,
+            (Err(h), Some(Err(m))) => {
+                return Err(err(format!("the server is not ready: {h}; {m}")))
+            }
         };
+        let models = models.and_then(Result::ok);
         let model = cfg
             .model
             .clone()
@@ -176,11 +217,18 @@ impl HttpBackend {
         let server: Option<BackendInfo> = body
             .get("backend")
             .and_then(|b| serde_json::from_value(b.clone()).ok());
+        let forced = body
+            .get("extensions")
+            .and_then(Value::as_array)
+            .is_some_and(|x| x.iter().any(|e| e == FORCED_EXTENSION));
         let info = BackendInfo {
             name: "http".into(),
             version: format!(
-                "{} API; server {version}",
-                cfg.api.map_or("simpletool/openai", Api::name)
+                "{}; server {version}",
+                cfg.api.map_or(
+                    "by arm protocol: simpletool → SimpleTool server API, json → OpenAI chat completions",
+                    Api::contract
+                )
             ),
             build: server
                 .as_ref()
@@ -213,8 +261,14 @@ impl HttpBackend {
             cfg,
             model,
             info,
+            forced,
             last_ttft_ms: None,
         })
+    }
+
+    /// The server takes fcbench's forced-decoding extension (its `/health` says so).
+    pub fn supports_forced(&self) -> bool {
+        self.forced
     }
 
     pub fn config(&self) -> &HttpConfig {
@@ -252,11 +306,13 @@ impl HttpBackend {
         let forced = (req.mode == DecodeMode::Forced)
             .then(|| json!({"mode": "forced", "reference": case.reference_call()}));
         let mut body = match api {
+            // The reference server reads each tool's `function` object and takes history
+            // as strings, shown as sent: both as fcbench's own prompt renders them.
             Api::SimpleTool => json!({
                 "messages": [{"role": "user", "content": case.query}],
-                "tools": case.tools.iter().map(|t| &t.raw).collect::<Vec<_>>(),
+                "tools": case.tools.iter().map(|t| openai_tool(&t.raw)).collect::<Vec<_>>(),
                 "environment": case.environment,
-                "history": case.history,
+                "history": simpletool_history(case),
                 "include_content_head": req.content_head,
                 "max_tokens": req.max_head_tokens,
                 "temperature": 0.0,
@@ -531,6 +587,33 @@ fn read_stream(
     Ok((message, finish, extras, ttft))
 }
 
+/// `/health` waits at most this long for an OpenAI-compatible server before readiness falls
+/// back to `/v1/models`.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The `extensions` entry of fcbench serve's `/health` for forced decoding (kept equal to
+/// `fcbench_serve::FORCED_EXTENSION`, which this crate does not depend on).
+pub const FORCED_EXTENSION: &str = "fcbench.forced";
+
+/// A tool as OpenAI's `{type: "function", function: {…}}`, as the SimpleTool prompt shows it;
+/// a tool that already has a `type` is sent as it is.
+pub fn openai_tool(raw: &Value) -> Value {
+    if raw.get("type").is_some() {
+        raw.clone()
+    } else {
+        json!({"type": "function", "function": raw})
+    }
+}
+
+/// A case's history as the SimpleTool server API carries it: one string per prior call,
+/// rendered as the scenario's `history: [...]` line shows it.
+pub fn simpletool_history(case: &Case) -> Vec<String> {
+    case.history
+        .iter()
+        .map(|c| fcbench_core::protocol::history_entry(case, c))
+        .collect()
+}
+
 /// The user turn fcbench's `json` protocol renders for a case (environment, history and query):
 /// sent as the user message, so any server sees the same context as an in-process run.
 pub fn json_user_turn(case: &Case) -> Result<String, BackendError> {
@@ -688,6 +771,103 @@ mod tests {
         };
         let e = b.call(&forced).unwrap_err().to_string();
         assert!(e.contains("request to") || e.contains("forced"), "{e}");
+    }
+
+    #[test]
+    fn simpletool_requests_carry_history_as_strings_and_tools_openai_shaped() {
+        let mut c = case();
+        c.history =
+            vec![
+                serde_json::from_value(json!({"name": "move", "arguments": {"y": 2, "x": 1}}))
+                    .unwrap(),
+            ];
+        let url = canned(vec![reply("200 OK", r#"{"status":"ok","loaded":true}"#)]);
+        let b = HttpBackend::connect(HttpConfig::new(&url, Api::SimpleTool)).unwrap();
+        assert!(
+            b.info().version.contains("rt_server.py"),
+            "{}",
+            b.info().version
+        );
+        assert!(!b.supports_forced());
+        let req = CallRequest {
+            case: &c,
+            protocol: Protocol::SimpleTool,
+            mode: DecodeMode::Free,
+            max_head_tokens: 8,
+            content_head: false,
+        };
+        let body = b.body(Api::SimpleTool, &req).unwrap();
+        assert_eq!(body["history"], json!(["move(x=1, y=2)"]));
+        assert_eq!(body["tools"][0]["type"], "function");
+        assert_eq!(body["tools"][0]["function"]["name"], "move");
+        assert_eq!(body["environment"], json!(["hp=3"]));
+    }
+
+    #[test]
+    fn openai_readiness_falls_back_to_models_when_health_is_missing_or_slow() {
+        let models = r#"{"object":"list","data":[{"id":"smol.gguf","object":"model"}]}"#;
+        let url = canned(vec![
+            reply("404 Not Found", r#"{"detail":"Not Found"}"#),
+            reply("200 OK", models),
+        ]);
+        let b = HttpBackend::connect(HttpConfig::new(&url, Api::OpenAi)).unwrap();
+        assert_eq!(b.model(), "smol.gguf");
+        assert!(!b.supports_forced());
+
+        // `/health` that does not answer within HEALTH_TIMEOUT (a busy server).
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        let held = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (slow, _) = l.accept().unwrap();
+            let (mut c, _) = l.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            let body = r#"{"data":[{"id":"m"}]}"#;
+            let _ = write!(
+                c,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            drop(slow);
+        });
+        let t = Instant::now();
+        let b = HttpBackend::connect(HttpConfig::new(&url, Api::OpenAi)).unwrap();
+        assert_eq!(b.model(), "m");
+        assert!(
+            t.elapsed() < HEALTH_TIMEOUT + Duration::from_secs(2),
+            "{:?}",
+            t.elapsed()
+        );
+        held.join().unwrap();
+
+        // Neither: both reasons are given.
+        let url = canned(vec![
+            reply("404 Not Found", "{}"),
+            reply(
+                "503 Service Unavailable",
+                r#"{"error":{"message":"loading"}}"#,
+            ),
+        ]);
+        let e = HttpBackend::connect(HttpConfig::new(&url, Api::OpenAi))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("/health: HTTP 404") && e.contains("/v1/models: HTTP 503: loading"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn api_defaults_follow_the_api_and_the_servers_extension() {
+        let (p, m, line) = api_defaults(Api::OpenAi, false);
+        assert_eq!((p, m), (Protocol::Json, DecodeMode::Free));
+        assert!(line.contains("protocol json and mode free"), "{line}");
+        let (p, m, _) = api_defaults(Api::OpenAi, true);
+        assert_eq!((p, m), (Protocol::Json, DecodeMode::Forced));
+        let (p, m, _) = api_defaults(Api::SimpleTool, false);
+        assert_eq!((p, m), (Protocol::SimpleTool, DecodeMode::Free));
     }
 
     #[test]

@@ -5,4 +5,4 @@
 pub mod client;
 pub mod load;
 
-pub use client::{Api, HttpBackend, HttpConfig};
+pub use client::{api_defaults, Api, HttpBackend, HttpConfig, FORCED_EXTENSION};

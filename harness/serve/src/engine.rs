@@ -1,14 +1,20 @@
 //! The engine thread. llama.cpp sessions are not `Send`, so one thread owns every session and
 //! takes jobs from a bounded channel, one at a time: concurrent requests are deliberately
-//! *serialised* (never batched together), and each reply says how long it queued.
+//! *serialised* (never batched together), and each reply says how long it queued. A call whose
+//! client has gone stops at the next forward pass ([`Cancellable`]), so an abandoned request
+//! does not hold the engine.
 
-use fcbench_core::backend::{BackendError, BackendInfo, TokenBackend};
+use fcbench_core::backend::{BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId};
 use fcbench_core::decode::{prepare, CallOutcome, DecodeOptions, Decoder};
 use fcbench_core::markers::MarkerMap;
 use fcbench_core::protocol::{Parsed, PlanOptions, PromptPlan, Protocol, SIMPLETOOL_SYSTEM_PROMPT};
 use fcbench_core::record::{CacheRegime, DecodeMode};
 use fcbench_core::scenario::Case;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::oneshot;
 
@@ -26,6 +32,12 @@ pub struct Job {
     /// `environment/history/query` rendering (chat completions: the client already rendered its
     /// context into the message). The case must then have no environment or history.
     pub verbatim_user_turn: bool,
+    /// SimpleTool API: the `history: [...]` body as the client sent it (strings, already
+    /// rendered); the case's own history must then be empty.
+    pub history_text: Option<String>,
+    /// Set when the client has gone (the handler's future was dropped): decoding stops at the
+    /// next forward pass.
+    pub cancel: Arc<AtomicBool>,
     pub enqueued: Instant,
     pub reply: oneshot::Sender<Result<Done, JobError>>,
 }
@@ -48,6 +60,78 @@ pub enum JobError {
     /// The engine failed (→ 500).
     #[error("{0}")]
     Engine(String),
+    /// The client left; nobody reads this.
+    #[error("cancelled: the client has gone")]
+    Cancelled,
+}
+
+/// The flag of the job being decoded, shared by every session's [`Cancellable`].
+type CurrentCancel = Rc<RefCell<Option<Arc<AtomicBool>>>>;
+
+/// A session that refuses the next prefill or forward pass once the current job's client has
+/// gone: the decoder then fails the call and clears the cache, and the engine moves on. One
+/// atomic load per step; everything else is passed through.
+pub struct Cancellable<'m> {
+    inner: Box<dyn TokenBackend + 'm>,
+    current: CurrentCancel,
+}
+
+impl Cancellable<'_> {
+    fn check(&self) -> Result<(), BackendError> {
+        match &*self.current.borrow() {
+            Some(flag) if flag.load(Ordering::Relaxed) => {
+                Err(BackendError::Other("cancelled: the client has gone".into()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl TokenBackend for Cancellable<'_> {
+    fn info(&self) -> &BackendInfo {
+        self.inner.info()
+    }
+    fn tokenize(&self, text: &str, add_bos: bool) -> Result<Vec<TokenId>, BackendError> {
+        self.inner.tokenize(text, add_bos)
+    }
+    fn token_bytes(&self, token: TokenId) -> Vec<u8> {
+        self.inner.token_bytes(token)
+    }
+    fn single_token(&self, text: &str) -> Option<TokenId> {
+        self.inner.single_token(text)
+    }
+    fn is_end_of_generation(&self, token: TokenId) -> bool {
+        self.inner.is_end_of_generation(token)
+    }
+    fn spare_tokens(&self) -> Vec<TokenId> {
+        self.inner.spare_tokens()
+    }
+    fn vocab_size(&self) -> usize {
+        self.inner.vocab_size()
+    }
+    fn prefill(&mut self, seq: SeqId, start: u32, tokens: &[TokenId]) -> Result<(), BackendError> {
+        self.check()?;
+        self.inner.prefill(seq, start, tokens)
+    }
+    fn fork(&mut self, src: SeqId, dst: SeqId, len: u32) -> Result<(), BackendError> {
+        self.inner.fork(src, dst, len)
+    }
+    fn step(&mut self, batch: &[BatchEntry]) -> Result<(), BackendError> {
+        self.check()?;
+        self.inner.step(batch)
+    }
+    fn logits(&self, row: usize) -> &[f32] {
+        self.inner.logits(row)
+    }
+    fn truncate(&mut self, seq: SeqId, from_pos: u32) -> Result<(), BackendError> {
+        self.inner.truncate(seq, from_pos)
+    }
+    fn clear(&mut self, seq: Option<SeqId>) {
+        self.inner.clear(seq)
+    }
+    fn synchronize(&mut self) -> Result<(), BackendError> {
+        self.inner.synchronize()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -105,10 +189,14 @@ pub fn run_engine<'m>(
     jobs: Receiver<Job>,
     ready: impl FnOnce(Result<BackendInfo, String>),
 ) {
+    let current: CurrentCancel = Rc::new(RefCell::new(None));
     let mut sessions = Vec::new();
     for _ in SLOTS {
         match open() {
-            Ok(s) => sessions.push(s),
+            Ok(inner) => sessions.push(Cancellable {
+                inner,
+                current: current.clone(),
+            }),
             Err(e) => return ready(Err(e)),
         }
     }
@@ -117,14 +205,14 @@ pub fn run_engine<'m>(
         .zip(SLOTS)
         .map(|(s, (p, mode))| {
             let map = cfg.map_markers && mode == DecodeMode::Forced;
-            let markers = MarkerMap::build(&**s, &p.markers(), map);
-            Decoder::new(s.as_mut(), markers)
+            let markers = MarkerMap::build(&*s, &p.markers(), map);
+            Decoder::new(s, markers)
         })
         .collect();
     ready(Ok(decoders[0].backend().info().clone()));
     while let Ok(job) = jobs.recv() {
         let queue_ms = job.enqueued.elapsed().as_secs_f64() * 1e3;
-        if job.reply.is_closed() {
+        if job.reply.is_closed() || job.cancel.load(Ordering::Relaxed) {
             // The client gave up (timeout, disconnect) while queued: decoding for nobody would
             // only lengthen the queue behind it.
             eprintln!("skipped a request whose client left after queue={queue_ms:.1}ms");
@@ -139,11 +227,31 @@ pub fn run_engine<'m>(
                 job.protocol
             ))),
             // A panic inside the engine must not take the server down with it.
-            Some(i) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                one_job(&mut decoders[i], &job, cfg)
-            }))
-            .unwrap_or_else(|_| Err(JobError::Engine("the engine panicked on this call".into()))),
+            Some(i) => {
+                *current.borrow_mut() = Some(job.cancel.clone());
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    one_job(&mut decoders[i], &job, cfg)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(JobError::Engine("the engine panicked on this call".into()))
+                });
+                *current.borrow_mut() = None;
+                // A failure after the flag was set is the cancellation, whatever the decoder
+                // made of it.
+                if r.is_err() && job.cancel.load(Ordering::Relaxed) {
+                    Err(JobError::Cancelled)
+                } else {
+                    r
+                }
+            }
         };
+        if matches!(result, Err(JobError::Cancelled)) {
+            eprintln!(
+                "cancelled a request whose client left during decoding (queue={queue_ms:.1}ms, {:.1}ms after it started)",
+                job.enqueued.elapsed().as_secs_f64() * 1e3 - queue_ms
+            );
+            continue;
+        }
         let _ = job
             .reply
             .send(result.map(|(outcome, prompt_tokens, parsed)| Done {
@@ -166,6 +274,28 @@ fn replace_in_plan(plan: &mut PromptPlan, from: &str, to: &str) -> Result<(), Jo
     plan.prefix = plan.prefix.replacen(from, to, 1);
     for h in &mut plan.heads {
         h.prompt = h.prompt.replacen(from, to, 1);
+    }
+    Ok(())
+}
+
+/// Put the client's history strings into the user turn, which the case rendered with an empty
+/// history. The user turn follows the tool prefix, and its environment line is JSON (newlines
+/// escaped), so the first `\nhistory: []\n` after the prefix is the history line.
+fn set_history(plan: &mut PromptPlan, history: &str) -> Result<(), JobError> {
+    const EMPTY: &str = "\nhistory: []\n";
+    let with = format!("\nhistory: [{history}]\n");
+    for h in &mut plan.heads {
+        let at = h
+            .prompt
+            .strip_prefix(plan.prefix.as_str())
+            .and_then(|rest| rest.find(EMPTY))
+            .map(|i| i + plan.prefix.len())
+            .ok_or_else(|| {
+                JobError::Engine(
+                    "prompt template changed: no empty history line after the tool prefix".into(),
+                )
+            })?;
+        h.prompt.replace_range(at..at + EMPTY.len(), &with);
     }
     Ok(())
 }
@@ -195,6 +325,9 @@ fn one_job(
     if job.verbatim_user_turn {
         // The case was built with the message as its query and no environment or history.
         replace_in_plan(&mut plan, EMPTY_CONTEXT, "<|im_start|>user\n")?;
+    }
+    if let Some(history) = job.history_text.as_deref().filter(|h| !h.is_empty()) {
+        set_history(&mut plan, history)?;
     }
     let backend_err = |e: BackendError| match e {
         BackendError::ContextOverflow { .. } | BackendError::Tokenize(_) => {

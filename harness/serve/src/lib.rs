@@ -9,5 +9,6 @@ pub mod api;
 pub mod engine;
 pub mod server;
 
+pub use axum::http::HeaderValue;
 pub use engine::{channel, run_engine, EngineConfig, EngineHandle};
-pub use server::{router, serve, ServeConfig};
+pub use server::{router, serve, ServeConfig, FORCED_EXTENSION};

@@ -5,7 +5,7 @@ use crate::engine::{Done, EngineHandle, Job, JobError, SubmitError};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,8 +16,10 @@ use fcbench_core::record::DecodeMode;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -26,8 +28,12 @@ pub struct ServeConfig {
     pub max_body: usize,
     /// Model name reported by `/health` and `/v1/models`.
     pub model: String,
-    /// Per-head token cap when a request gives none.
+    /// Per-head token cap when a function-call request gives none (the reference: 32).
     pub default_max_tokens: usize,
+    /// Token cap when a chat-completions request gives none (one whole JSON call).
+    pub default_chat_max_tokens: usize,
+    /// Origins a browser may call from; empty: any origin, as the reference server.
+    pub cors_origins: Vec<HeaderValue>,
 }
 
 struct AppState {
@@ -78,8 +84,10 @@ impl IntoResponse for ApiError {
 /// serde's line/column and field.
 fn decode_body<T: DeserializeOwned>(
     api: Api,
+    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {
+    check_json_content_type(api, headers)?;
     let bytes = body.map_err(|r| {
         let status = r.status();
         let msg = if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -105,26 +113,83 @@ fn decode_body<T: DeserializeOwned>(
     })
 }
 
+/// Bodies are JSON: `application/json` (any parameters) or an `application/*+json` type; anything
+/// else, or none, → 415, as axum's own `Json` extractor answers.
+fn check_json_content_type(api: Api, headers: &HeaderMap) -> Result<(), ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let json =
+        mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"));
+    if json {
+        return Ok(());
+    }
+    let got = if ct.is_empty() {
+        "no Content-Type".to_string()
+    } else {
+        format!("Content-Type `{ct}`")
+    };
+    Err(ApiError::new(
+        api,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!("expected a JSON body with `Content-Type: application/json`; got {got}"),
+    ))
+}
+
 fn invalid(api: Api) -> impl Fn(Invalid) -> ApiError {
     move |e| ApiError::new(api, StatusCode::UNPROCESSABLE_ENTITY, e.0)
 }
 
-/// Queue the job and wait for the engine.
+/// Sets the job's cancel flag when dropped before [`CancelOnDrop::disarm`]: hyper drops a
+/// handler's future when its client disconnects, and this is how the engine hears of it.
+struct CancelOnDrop(Option<Arc<AtomicBool>>);
+
+impl CancelOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(flag) = &self.0 {
+            flag.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Queue the job and wait for the engine; if the client goes while this waits, the engine
+/// drops the job (queued) or stops decoding it at the next step.
 async fn submit(state: &AppState, api: Api, mut job: Job) -> Result<Done, ApiError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     job.reply = tx;
+    let guard = CancelOnDrop(Some(job.cancel.clone()));
     state.engine.submit(job).map_err(|e| {
         let status = match e {
             SubmitError::Full(_) | SubmitError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
         };
         ApiError::new(api, status, e.to_string())
     })?;
-    match rx.await {
+    let answer = rx.await;
+    guard.disarm();
+    match answer {
         Ok(Ok(done)) => Ok(done),
         Ok(Err(JobError::Invalid(m))) => Err(ApiError::new(api, StatusCode::BAD_REQUEST, m)),
         Ok(Err(JobError::Engine(m))) => {
             Err(ApiError::new(api, StatusCode::INTERNAL_SERVER_ERROR, m))
         }
+        Ok(Err(e @ JobError::Cancelled)) => Err(ApiError::new(
+            api,
+            StatusCode::SERVICE_UNAVAILABLE,
+            e.to_string(),
+        )),
         Err(_) => Err(ApiError::new(
             api,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -147,6 +212,8 @@ fn job(
         max_head_tokens,
         system: None,
         verbatim_user_turn: false,
+        history_text: None,
+        cancel: Arc::new(AtomicBool::new(false)),
         enqueued: Instant::now(),
         // replaced in `submit`
         reply: tokio::sync::oneshot::channel().0,
@@ -165,48 +232,57 @@ fn log(route: &str, done: &Done, start: Instant) {
 
 async fn function_call(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FunctionCallResponse>, ApiError> {
     let start = Instant::now();
     let api = Api::SimpleTool;
-    let req: api::FunctionCallRequest = decode_body(api, body)?;
+    let req: api::FunctionCallRequest = decode_body(api, &headers, body)?;
     let query = api::last_user_text(&req.messages).map_err(invalid(api))?;
     let tools = api::parse_tools(&req.tools).map_err(invalid(api))?;
     let max = api::check_max_tokens(req.max_tokens, state.cfg.default_max_tokens)
         .map_err(invalid(api))?;
     let ext = req.fcbench.clone().unwrap_or_default();
+    let history = api::render_history(&req.history, &tools);
     let case =
-        api::build_case(query, tools, req.environment, req.history, &ext).map_err(invalid(api))?;
+        api::build_case(query, tools, req.environment, vec![], &ext).map_err(invalid(api))?;
+    let tools = case.tools.clone();
     let mut j = job(case, Protocol::SimpleTool, ext.mode, max);
     j.content_head = req.include_content_head;
     j.system = req.system.filter(|s| !s.is_empty());
+    j.history_text = Some(history);
     let done = submit(&state, api, j).await?;
     log("POST /v1/function_call", &done, start);
-    let call = done.parsed.call.clone();
-    let heads = done
+    // The reference's reading: heads trimmed; a function head that is empty or `<|null|>` is
+    // no call.
+    let heads: serde_json::Map<String, Value> = done
         .outcome
         .heads
         .iter()
-        .map(|h| (h.name.clone(), Value::String(h.text.clone())))
+        .map(|h| (h.name.clone(), Value::String(h.text.trim().to_string())))
         .collect();
-    let content = done
-        .outcome
-        .heads
-        .iter()
-        .find(|h| h.name == "content")
-        .map(|h| h.text.clone());
+    let function = heads
+        .get("function")
+        .and_then(Value::as_str)
+        .filter(|f| !f.is_empty() && *f != "<|null|>")
+        .map(str::to_string);
+    let args = function
+        .as_deref()
+        .map(|f| api::reference_args(&tools, f, &heads))
+        .unwrap_or_default();
+    let content = heads
+        .get("content")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     Ok(Json(FunctionCallResponse {
-        success: call.is_some(),
-        function: call.as_ref().map(|c| c.name.clone()),
-        args: call.map(|c| c.arguments).unwrap_or_default(),
+        success: function.is_some(),
+        error: function.is_none().then(|| "No function called".to_string()),
+        function,
+        args,
         heads,
         content,
         latency_ms: done.outcome.e2e_ms,
-        error: done
-            .parsed
-            .call
-            .is_none()
-            .then(|| "the function head named no function".to_string()),
+        parsed: done.parsed.call.clone(),
         queue_ms: done.queue_ms,
         server_ms: start.elapsed().as_secs_f64() * 1e3,
         prompt_tokens: done.prompt_tokens,
@@ -217,16 +293,17 @@ async fn function_call(
 
 async fn chat_completions(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let start = Instant::now();
     let api = Api::OpenAi;
-    let req: api::ChatRequest = decode_body(api, body)?;
+    let req: api::ChatRequest = decode_body(api, &headers, body)?;
     let query = api::last_user_text(&req.messages).map_err(invalid(api))?;
     let tools = api::parse_tools(&req.tools).map_err(invalid(api))?;
     let max = api::check_max_tokens(
         req.max_completion_tokens.or(req.max_tokens),
-        state.cfg.default_max_tokens,
+        state.cfg.default_chat_max_tokens,
     )
     .map_err(invalid(api))?;
     let ext: FcbenchExtension = req.fcbench.clone().unwrap_or_default();
@@ -328,8 +405,13 @@ async fn chat_completions(
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> Json<Value> {
+    // `status` and `loaded` as the reference answers (the model is loaded before the port
+    // opens); the rest are fcbench's.
     Json(json!({
         "status": "ok",
+        "loaded": true,
+        "server": "fcbench",
+        "extensions": [FORCED_EXTENSION],
         "version": env!("CARGO_PKG_VERSION"),
         "model": state.cfg.model,
         "backend": state.info,
@@ -351,8 +433,29 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
     )
 }
 
+/// What `/health` lists when this server takes `fcbench: {mode: "forced", reference}` in
+/// requests (clients pick their default decoding mode by it).
+pub const FORCED_EXTENSION: &str = "fcbench.forced";
+
+/// CORS as the reference has it (any origin, any method and header; preflight answered), or
+/// restricted to `origins`. Credentials are not allowed: the reference's
+/// `allow_credentials=True` with `*` is a combination the CORS standard refuses for credentialed
+/// requests, and no SimpleTool client sends credentials.
+fn cors(origins: &[HeaderValue]) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods(Any)
+        .allow_headers(Any)
+        .max_age(std::time::Duration::from_secs(600));
+    if origins.is_empty() {
+        layer.allow_origin(Any)
+    } else {
+        layer.allow_origin(AllowOrigin::list(origins.iter().cloned()))
+    }
+}
+
 pub fn router(engine: EngineHandle, cfg: ServeConfig, info: BackendInfo) -> Router {
     let limit = cfg.max_body;
+    let cors = cors(&cfg.cors_origins);
     let state = Arc::new(AppState { engine, cfg, info });
     Router::new()
         .route("/health", get(health))
@@ -361,6 +464,7 @@ pub fn router(engine: EngineHandle, cfg: ServeConfig, info: BackendInfo) -> Rout
         .route("/v1/chat/completions", post(chat_completions))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(cors)
         .with_state(state)
 }
 

@@ -18,7 +18,7 @@ const MAX_RATE: f64 = 1_000.0;
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct LoadArgs {
-    /// Server base URL, e.g. http://127.0.0.1:8080 (a host you name: nothing is discovered).
+    /// Server base URL, e.g. http://127.0.0.1:8899 (a host you name: nothing is discovered).
     #[arg(long)]
     pub url: String,
     /// `simpletool` (POST /v1/function_call) or `openai` (POST /v1/chat/completions).

@@ -18,12 +18,19 @@ pub struct ServeArgs {
     #[arg(long, default_value = DEFAULT_MODEL)]
     pub model: String,
     /// Address to listen on. Loopback by default; anything else exposes the server to the
-    /// network (it has no authentication).
+    /// network (it has no authentication, and CORS lets any web page call it unless
+    /// --cors-origin restricts that).
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
-    /// Port (0: pick a free one; the address is printed on stdout).
-    #[arg(long, default_value_t = 8080)]
+    /// Port (0: pick a free one; the address is printed on stdout). 8899 is where SimpleTool's
+    /// demo pages look for their server.
+    #[arg(long, default_value_t = 8899)]
     pub port: u16,
+    /// Origins whose web pages may call the server (repeatable or comma-separated, e.g.
+    /// `http://localhost:3000`; `null` for pages opened from disk). Default: any origin, as
+    /// SimpleTool's reference server.
+    #[arg(long = "cors-origin", value_delimiter = ',')]
+    pub cors_origin: Vec<String>,
     /// `--backend ort`: ONNX Runtime execution provider (`cpu`; others where this build has them).
     #[arg(long, env = "FCBENCH_ORT_PROVIDER", default_value = "cpu")]
     pub ort_provider: String,
@@ -40,9 +47,13 @@ pub struct ServeArgs {
     /// shared prompt.
     #[arg(long, default_value = "prefix")]
     pub regime: CacheRegime,
-    /// Per-head token cap when a request gives no `max_tokens`.
-    #[arg(long, default_value_t = 128)]
+    /// Per-head token cap when a function-call request gives no `max_tokens` (32, as the
+    /// SimpleTool reference server).
+    #[arg(long, default_value_t = fcbench_serve::api::REFERENCE_MAX_TOKENS)]
     pub max_tokens: usize,
+    /// Token cap when a chat-completions request gives no `max_tokens` (the whole JSON call).
+    #[arg(long, default_value_t = 128)]
+    pub chat_max_tokens: usize,
     /// Largest request body in bytes (larger → 413).
     #[arg(long, default_value_t = 1 << 20)]
     pub max_body: usize,
@@ -59,6 +70,21 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
     if a.max_queue == 0 || a.max_body == 0 {
         bail!("--max-queue and --max-body must be at least 1");
     }
+    let cors_origins = a
+        .cors_origin
+        .iter()
+        .map(|o| {
+            let o = o.trim();
+            if o == "*" {
+                bail!("--cors-origin `*`: any origin is the default; leave the flag out");
+            }
+            let ok = o == "null" || o.starts_with("http://") || o.starts_with("https://");
+            if !ok || o.ends_with('/') {
+                bail!("--cors-origin `{o}`: expected an origin such as http://localhost:3000 (scheme and host, no path), or `null`");
+            }
+            axum_header_value(o)
+        })
+        .collect::<Result<Vec<_>>>()?;
     let resolved = models::resolve(&a.model, &mut super::fetch_progress())
         .with_context(|| format!("model `{}`", a.model))?;
     let threads = a
@@ -113,11 +139,18 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         max_body: a.max_body,
         model: a.model.clone(),
         default_max_tokens: a.max_tokens,
+        default_chat_max_tokens: a.chat_max_tokens,
+        cors_origins,
     };
     if !a.bind.is_loopback() {
         eprintln!(
-            "warning: listening on {}, reachable from other machines; fcbench serve has no authentication",
-            a.bind
+            "warning: listening on {}, reachable from other machines; fcbench serve has no authentication{}",
+            a.bind,
+            if a.cors_origin.is_empty() {
+                ", and CORS lets a web page from any origin call it (--cors-origin restricts that)"
+            } else {
+                ""
+            }
         );
     }
     let (model, ctx, max_body, queue) = (a.model.clone(), a.ctx, a.max_body, a.max_queue);
@@ -135,4 +168,9 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         .map_err(|_| anyhow::anyhow!("the engine thread panicked"))?;
     eprintln!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+fn axum_header_value(origin: &str) -> Result<fcbench_serve::HeaderValue> {
+    fcbench_serve::HeaderValue::from_str(origin)
+        .with_context(|| format!("--cors-origin `{origin}`: not a valid header value"))
 }

@@ -173,24 +173,29 @@ pub(crate) fn user_context(case: &Case) -> String {
 pub(crate) fn history_string(case: &Case) -> String {
     case.history
         .iter()
-        .map(|call| {
-            let order: Vec<&str> = match case.tool(&call.name) {
-                Some(t) => t.params.iter().map(|p| p.name.as_str()).collect(),
-                None => call.arguments.keys().map(String::as_str).collect(),
-            };
-            let args: Vec<String> = order
-                .into_iter()
-                .filter_map(|p| {
-                    call.arguments.get(p).map(|v| match v {
-                        serde_json::Value::String(s) => format!("{p}=\"{s}\""),
-                        other => format!("{p}={}", crate::pyjson::dumps(other)),
-                    })
-                })
-                .collect();
-            format!("{}({})", call.name, args.join(", "))
-        })
+        .map(|call| history_entry(case, call))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// One prior call as the `history: [...]` line shows it, `name(p="text", n=3)`, parameters in
+/// the order of the case's tool of that name. Public so that HTTP clients and servers that
+/// carry history as strings (the SimpleTool server API) render exactly what the prompt would.
+pub fn history_entry(case: &Case, call: &FunctionCall) -> String {
+    let order: Vec<&str> = match case.tool(&call.name) {
+        Some(t) => t.params.iter().map(|p| p.name.as_str()).collect(),
+        None => call.arguments.keys().map(String::as_str).collect(),
+    };
+    let args: Vec<String> = order
+        .into_iter()
+        .filter_map(|p| {
+            call.arguments.get(p).map(|v| match v {
+                serde_json::Value::String(s) => format!("{p}=\"{s}\""),
+                other => format!("{p}={}", crate::pyjson::dumps(other)),
+            })
+        })
+        .collect();
+    format!("{}({})", call.name, args.join(", "))
 }
 
 /// A value as a head or a FunctionGemma field shows it: strings bare, everything else as JSON.
