@@ -24,12 +24,9 @@ pub struct RunArgs {
     /// Models: a known name (`gemma3-270m`, `smollm2`) or a path to a GGUF file.
     #[arg(long, value_delimiter = ',', default_value = DEFAULT_MODEL)]
     pub model: Vec<String>,
-    /// Protocols to compare.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "simpletool,simpletool-serial,json,functiongemma"
-    )]
+    /// Protocols to compare (default: simpletool,simpletool-serial,json,functiongemma; with
+    /// `--backend http --api A`: A's own protocol).
+    #[arg(long, value_delimiter = ',')]
     pub protocol: Vec<Protocol>,
     /// Explicit arms `backend:model:protocol` (repeatable), instead of the cross product; lets
     /// each arm name its own model.
@@ -43,8 +40,10 @@ pub struct RunArgs {
     pub scenario: String,
     /// `forced`: real forward passes, reference tokens appended (latency at the output length
     /// a model trained for the format would produce); `free`: greedy decoding to the stops.
-    #[arg(long, default_value = "forced")]
-    pub mode: DecodeMode,
+    /// Default: forced; with `--backend http --api A`, forced only where the server has
+    /// fcbench's forced-decoding extension (fcbench serve), else free.
+    #[arg(long)]
+    pub mode: Option<DecodeMode>,
     /// `prefix` (tool prefix cached, as in a game loop), `cold` (nothing cached) or `warm`
     /// (identical prompt primed untimed first).
     #[arg(long, default_value = "prefix")]
@@ -117,6 +116,52 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+const DEFAULT_PROTOCOLS: [Protocol; 4] = [
+    Protocol::SimpleTool,
+    Protocol::SimpleToolSerial,
+    Protocol::Json,
+    Protocol::FunctionGemma,
+];
+
+impl RunArgs {
+    /// The decoding mode (after [`RunArgs::apply_api_defaults`]).
+    pub fn mode(&self) -> DecodeMode {
+        self.mode.unwrap_or(DecodeMode::Forced)
+    }
+
+    fn protocols(&self) -> Vec<Protocol> {
+        if self.protocol.is_empty() {
+            DEFAULT_PROTOCOLS.to_vec()
+        } else {
+            self.protocol.clone()
+        }
+    }
+
+    /// `--backend http --api A` without `--protocol`/`--mode`: the defaults follow the API (its
+    /// own protocol; forced only where the server has fcbench's extension). Returns the line
+    /// that says so.
+    pub fn apply_api_defaults(&mut self) -> Result<Option<String>> {
+        #[cfg(feature = "http")]
+        if self.arms.is_empty()
+            && self.backend.iter().all(|b| b == "http")
+            && (self.protocol.is_empty() || self.mode.is_none())
+        {
+            if let (Some(api), Some(url)) = (self.api, &self.url) {
+                let server =
+                    fcbench_http::HttpBackend::connect(fcbench_http::HttpConfig::new(url, api))
+                        .context("backend `http`")?;
+                let (p, m, line) = fcbench_http::api_defaults(api, server.supports_forced());
+                if self.protocol.is_empty() {
+                    self.protocol = vec![p];
+                }
+                self.mode.get_or_insert(m);
+                return Ok(Some(line));
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// One arm to open.
 #[derive(Debug, Clone)]
 struct ArmSpec {
@@ -152,11 +197,11 @@ fn arm_specs(a: &RunArgs) -> Result<Vec<ArmSpec>> {
     let mut v = Vec::new();
     for b in &a.backend {
         for m in &a.model {
-            for p in &a.protocol {
+            for p in a.protocols() {
                 v.push(ArmSpec {
                     backend: b.clone(),
                     model: m.clone(),
-                    protocol: *p,
+                    protocol: p,
                 });
             }
         }
@@ -230,7 +275,7 @@ pub fn execute(
             .map(ArmSpec::label),
     };
     let settings = RunSettings {
-        mode: a.mode,
+        mode: a.mode(),
         regime: a.regime,
         threads,
         repeat: a.repeat,
@@ -402,7 +447,10 @@ pub fn install_ctrlc() -> Arc<AtomicBool> {
     stop
 }
 
-pub fn run(a: RunArgs) -> Result<ExitCode> {
+pub fn run(mut a: RunArgs) -> Result<ExitCode> {
+    if let Some(line) = a.apply_api_defaults()? {
+        eprintln!("{line}");
+    }
     let stop = install_ctrlc();
     let bar = indicatif::ProgressBar::hidden();
     if !a.quiet {

@@ -19,7 +19,10 @@ pub struct TuiArgs {
     pub exit_when_done: bool,
 }
 
-pub fn run(a: TuiArgs) -> Result<ExitCode> {
+pub fn run(mut a: TuiArgs) -> Result<ExitCode> {
+    if let Some(line) = a.run.apply_api_defaults()? {
+        eprintln!("{line}");
+    }
     let (scenario, cases) = load_cases(&a.run)?;
     let case_info = CaseInfo::by_id(&cases);
     let threads = a
@@ -29,7 +32,7 @@ pub fn run(a: TuiArgs) -> Result<ExitCode> {
     let mut app = App::new(
         Header {
             scenario: scenario.meta.name.clone(),
-            mode: a.run.mode,
+            mode: a.run.mode(),
             regime: a.run.regime,
             threads,
             repeat: a.run.repeat,
