@@ -713,9 +713,6 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App) {
 fn draw_compact(f: &mut Frame, area: Rect, app: &mut App) {
     let baseline = app.baseline().map(str::to_string);
     let summaries = app.summaries().to_vec();
-    let any_unstable = summaries
-        .iter()
-        .any(|s| s.stability.as_ref().is_some_and(|st| st.unstable));
     let mut lines = vec![
         Line::from(vec![
             status_tag(app),
@@ -724,9 +721,11 @@ fn draw_compact(f: &mut Frame, area: Rect, app: &mut App) {
         progress_text(app).into(),
     ];
     for (i, s) in summaries.iter().enumerate() {
+        let unstable = s.stability.as_ref().is_some_and(|st| st.unstable);
         let text = format!(
-            "{} n{} P50 {} ms {}",
+            "{}{} n{} P50 {} ms {}",
             short_arm(&s.arm, &app.arms),
+            if unstable { " ⚠ unstable" } else { "" },
             s.e2e.n,
             if s.e2e.n > 0 {
                 ms(s.e2e.p50)
