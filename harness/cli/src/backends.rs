@@ -172,7 +172,7 @@ impl LoadedModel {
                     return Vec::new();
                 }
                 vec![format!(
-                    "candle: {} holds {} weights, which candle runs without SIMD kernels; `fcbench models quantize {} q4_0` makes a file both backends run fast",
+                    "candle: {} holds {} weights, which candle runs without SIMD kernels; `--candle-weights auto` (the default) dequantises them to f32 at load, or `fcbench models quantize {} q4_0` makes a file both backends run fast",
                     model.name,
                     slow.join("/"),
                     model.name
