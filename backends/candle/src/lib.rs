@@ -8,7 +8,8 @@
 mod model;
 
 use fcbench_core::backend::{
-    append_runs, prefill_batch, BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId,
+    append_runs, prefill_batch, BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend,
+    TokenId, WeightMode,
 };
 use fcbench_gguf::{GgufModel, Vocab};
 use model::{Group, SeqCache, Weights};
@@ -91,7 +92,13 @@ pub struct SessionOptions {
 
 impl CandleModel {
     /// Load a GGUF file; `sha256` is the caller's verified hash (recorded, not recomputed).
-    pub fn load(path: &Path, sha256: &str) -> Result<CandleModel, BackendError> {
+    /// `weights` says how the matrices are held (see [`WeightMode`]); a conversion shows in
+    /// the recorded quantisation (`q4_1 (q4_1→f32 at load)`), never silently.
+    pub fn load(
+        path: &Path,
+        sha256: &str,
+        weights: WeightMode,
+    ) -> Result<CandleModel, BackendError> {
         let shown = path.display().to_string();
         fcbench_core::models::check_gguf_magic(path).map_err(|e| BackendError::Model {
             path: shown.clone(),
@@ -105,8 +112,13 @@ impl CandleModel {
             .len();
         let mut g = GgufModel::open(path)?;
         let positions = g.config.context_length.min(32_768);
-        let weights = Weights::load(&mut g, positions)?;
-        let quantization = g.quantization();
+        let weights = Weights::load(&mut g, positions, weights)?;
+        let converted = weights.converted();
+        let quantization = if converted.is_empty() {
+            g.quantization()
+        } else {
+            format!("{} ({} at load)", g.quantization(), converted.join(", "))
+        };
         let parameters = g.parameters();
         let vocab = g.vocab()?;
         let spare = vocab.spare_tokens();

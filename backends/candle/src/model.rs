@@ -9,6 +9,7 @@
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Tensor, D};
+use fcbench_core::backend::WeightMode;
 use fcbench_gguf::{Arch, ArchConfig, GgufError, GgufModel};
 use std::sync::Arc;
 
@@ -59,22 +60,95 @@ fn load_err(m: &GgufModel, name: &str, e: candle_core::Error) -> GgufError {
     }
 }
 
+/// How one weight matrix of a given stored type is held (see [`WeightMode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    Stored,
+    F32,
+    F16,
+    Q8_0,
+}
+
+impl Held {
+    /// `auto`, measured on a 2-core AVX2 CPU (README "candle"): types candle has no SIMD
+    /// kernel for (Q4_1, Q5_0, Q5_1) run fastest dequantised to f32 — prefill becomes a dense
+    /// GEMM, several times faster than the unvectorised block dot products; types with SIMD
+    /// kernels stay as stored, since a decode step is memory-bound and f32 would read 4–6×
+    /// the bytes (the tied 262k-row output projection above all).
+    pub fn of(mode: WeightMode, dtype: GgmlDType) -> Held {
+        if matches!(dtype, GgmlDType::F32 | GgmlDType::F16 | GgmlDType::BF16) {
+            return Held::Stored; // already dense; candle runs it as a tensor
+        }
+        match mode {
+            WeightMode::Auto => {
+                if matches!(dtype, GgmlDType::Q4_1 | GgmlDType::Q5_0 | GgmlDType::Q5_1) {
+                    Held::F32
+                } else {
+                    Held::Stored
+                }
+            }
+            WeightMode::Stored => Held::Stored,
+            WeightMode::F32 => Held::F32,
+            WeightMode::F16 => Held::F16,
+            WeightMode::Q8_0 => {
+                if dtype == GgmlDType::Q8_0 {
+                    Held::Stored
+                } else {
+                    Held::Q8_0
+                }
+            }
+        }
+    }
+
+    fn label(self) -> Option<&'static str> {
+        match self {
+            Held::Stored => None,
+            Held::F32 => Some("f32"),
+            Held::F16 => Some("f16"),
+            Held::Q8_0 => Some("q8_0"),
+        }
+    }
+
+    fn matmul(self, t: QTensor) -> CResult<QMatMul> {
+        Ok(match self {
+            Held::Stored => QMatMul::from_qtensor(t)?,
+            Held::F32 => QMatMul::Tensor(t.dequantize(&Device::Cpu)?),
+            Held::F16 => QMatMul::TensorF16(t.dequantize_f16(&Device::Cpu)?),
+            Held::Q8_0 => QMatMul::from_qtensor(QTensor::quantize(
+                &t.dequantize(&Device::Cpu)?,
+                GgmlDType::Q8_0,
+            )?)?,
+        })
+    }
+}
+
 impl Weights {
-    pub fn load(m: &mut GgufModel, max_positions: usize) -> Result<Weights, GgufError> {
+    pub fn load(
+        m: &mut GgufModel,
+        max_positions: usize,
+        mode: WeightMode,
+    ) -> Result<Weights, GgufError> {
         let cfg = m.config.clone();
+        // Stored type (and how it is held, when converted) → matrices, for the manifest.
         let counts: std::cell::RefCell<std::collections::BTreeMap<String, usize>> =
             Default::default();
+        let count = |dtype: GgmlDType, held: Held| {
+            let mut k = format!("{dtype:?}").to_lowercase();
+            if let Some(l) = held.label() {
+                k = format!("{k}→{l}");
+            }
+            *counts.borrow_mut().entry(k).or_default() += 1;
+        };
         let q = |m: &mut GgufModel, name: &str| -> Result<QTensor, GgufError> {
             let t = m.qtensor(name)?;
-            *counts
-                .borrow_mut()
-                .entry(format!("{:?}", t.dtype()).to_lowercase())
-                .or_default() += 1;
+            count(t.dtype(), Held::Stored);
             Ok(t)
         };
         let mat = |m: &mut GgufModel, name: &str| -> Result<QMatMul, GgufError> {
-            let t = q(m, name)?;
-            QMatMul::from_qtensor(t).map_err(|e| load_err(m, name, e))
+            let t = m.qtensor(name)?;
+            let held = Held::of(mode, t.dtype());
+            count(t.dtype(), held);
+            held.matmul(t).map_err(|e| load_err(m, name, e))
         };
         let vec = |m: &mut GgufModel, name: &str| -> Result<Tensor, GgufError> {
             let t = m.qtensor(name)?;
@@ -122,7 +196,17 @@ impl Weights {
         let output = if m.has_tensor("output.weight") {
             mat(m, "output.weight")?
         } else {
-            QMatMul::from_arc(embd.clone()).map_err(|e| load_err(m, "token_embd.weight", e))?
+            // Tied: the embedding table is the output projection too.
+            let held = Held::of(mode, embd.dtype());
+            match held {
+                Held::Stored => QMatMul::from_arc(embd.clone()),
+                _ => {
+                    let t = m.qtensor("token_embd.weight")?;
+                    count(t.dtype(), held);
+                    held.matmul(t)
+                }
+            }
+            .map_err(|e| load_err(m, "token_embd.weight", e))?
         };
         let output_norm = vec(m, "output_norm.weight")?;
         let rope = thetas
@@ -154,7 +238,18 @@ impl Weights {
         })
     }
 
-    /// Do any weights use a type without a fast candle CPU kernel?
+    /// Any converted weights (`q5_0→f32`): how this model's weights are held differs from
+    /// the file.
+    pub fn converted(&self) -> Vec<String> {
+        self.dtypes
+            .split(", ")
+            .filter_map(|p| p.split_once('×').map(|(k, _)| k))
+            .filter(|k| k.contains('→'))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Do any weights use a type without a fast candle CPU kernel (as held)?
     pub fn slow_types(&self) -> Vec<GgmlDType> {
         let mut out = Vec::new();
         for l in &self.layers {
@@ -508,5 +603,29 @@ impl Weights {
             logits = ((logits / c as f64)?.tanh()? * c as f64)?;
         }
         Ok(Some(logits.to_dtype(DType::F32)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_dequantises_only_the_types_candle_has_no_simd_kernel_for() {
+        for d in [GgmlDType::Q4_1, GgmlDType::Q5_0, GgmlDType::Q5_1] {
+            assert_eq!(Held::of(WeightMode::Auto, d), Held::F32, "{d:?}");
+        }
+        for d in [
+            GgmlDType::Q4_0,
+            GgmlDType::Q8_0,
+            GgmlDType::Q4K,
+            GgmlDType::Q6K,
+        ] {
+            assert_eq!(Held::of(WeightMode::Auto, d), Held::Stored, "{d:?}");
+        }
+        // Dense types are never converted; q8_0 is not re-quantised into itself.
+        assert_eq!(Held::of(WeightMode::F16, GgmlDType::F32), Held::Stored);
+        assert_eq!(Held::of(WeightMode::Q8_0, GgmlDType::Q8_0), Held::Stored);
+        assert_eq!(Held::of(WeightMode::Q8_0, GgmlDType::Q4_1), Held::Q8_0);
     }
 }

@@ -6,7 +6,7 @@ use fcbench_core::agreement::{
     argmax, cached_or_skip, cosine, forced_agreement, forked_heads, long_gemma_prompt,
     max_abs_diff, top1_agrees, CHATML_PROMPT, GEMMA_PROMPT, HEAD_TAILS,
 };
-use fcbench_core::backend::{BatchEntry, TokenBackend, TokenId};
+use fcbench_core::backend::{BatchEntry, TokenBackend, TokenId, WeightMode};
 
 /// Stated tolerance: on the same quantised weights the two engines differ only by float
 /// summation order and activation quantisation, so the distributions nearly coincide.
@@ -23,12 +23,22 @@ struct Pair<'a> {
     candle: fcbench_candle::CandleSession<'a>,
 }
 
-fn compare_model(name: &str, prompt: &str) {
+/// Every way candle can hold the weights (`--candle-weights`): each must pass the same checks.
+const MODES: [WeightMode; 5] = [
+    WeightMode::Auto,
+    WeightMode::Stored,
+    WeightMode::F32,
+    WeightMode::F16,
+    WeightMode::Q8_0,
+];
+
+fn compare_model(name: &str, prompt: &str, mode: WeightMode) {
     let Some(m) = cached_or_skip(name) else {
         return;
     };
+    let name = &format!("{name} ({mode} weights)");
     let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256, &Default::default()).unwrap();
-    let cm = fcbench_candle::CandleModel::load(&m.path, &m.sha256).unwrap();
+    let cm = fcbench_candle::CandleModel::load(&m.path, &m.sha256, mode).unwrap();
     let threads = 2;
     let mut p = Pair {
         llama: lm
@@ -99,23 +109,33 @@ fn compare_model(name: &str, prompt: &str) {
 }
 
 #[test]
-fn smollm2_matches_llama_cpp() {
-    compare_model("smollm2", CHATML_PROMPT);
+fn smollm2_matches_llama_cpp_in_every_weight_mode() {
+    for mode in MODES {
+        compare_model("smollm2", CHATML_PROMPT, mode);
+    }
 }
 
 #[test]
-fn gemma3_matches_llama_cpp() {
-    compare_model("gemma3-270m", GEMMA_PROMPT);
+fn gemma3_matches_llama_cpp_in_every_weight_mode() {
+    for mode in MODES {
+        compare_model("gemma3-270m", GEMMA_PROMPT, mode);
+    }
 }
 
 /// Heads forked from one prefilled prompt, at different positions in one batched step, get
 /// the logits each would get decoded alone from scratch.
 #[test]
-fn shared_prefix_heads_equal_solo_runs() {
+fn shared_prefix_heads_equal_solo_runs_in_every_weight_mode() {
+    for mode in MODES {
+        shared_prefix_heads_equal_solo_runs(mode);
+    }
+}
+
+fn shared_prefix_heads_equal_solo_runs(mode: WeightMode) {
     let Some(m) = cached_or_skip("smollm2") else {
         return;
     };
-    let cm = fcbench_candle::CandleModel::load(&m.path, &m.sha256).unwrap();
+    let cm = fcbench_candle::CandleModel::load(&m.path, &m.sha256, mode).unwrap();
     let opts = fcbench_candle::SessionOptions {
         threads: 2,
         context_size: 1024,
@@ -181,7 +201,7 @@ fn gemma3_sliding_window_past_512_tokens() {
         return;
     };
     let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256, &Default::default()).unwrap();
-    let cm = fcbench_candle::CandleModel::load(&m.path, &m.sha256).unwrap();
+    let cm = fcbench_candle::CandleModel::load(&m.path, &m.sha256, Default::default()).unwrap();
     let mut l = lm
         .session(&fcbench_llama::SessionOptions {
             threads: 2,

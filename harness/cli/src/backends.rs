@@ -1,7 +1,7 @@
 //! Backends compiled into this binary (each behind its cargo feature), opened by name.
 
 use anyhow::{bail, Result};
-use fcbench_core::backend::{CallBackend, DeviceOptions, FlashAttn, TokenBackend};
+use fcbench_core::backend::{CallBackend, DeviceOptions, FlashAttn, TokenBackend, WeightMode};
 use fcbench_core::models::ResolvedModel;
 
 /// Names of the token-level backends this build has.
@@ -85,6 +85,12 @@ pub struct DeviceArgs {
     /// Flash attention for llama: `auto` (llama.cpp decides per device), `on`, `off`.
     #[arg(long, default_value = "auto", env = "FCBENCH_FLASH_ATTN")]
     pub flash_attn: FlashAttn,
+    /// How the candle backend holds the weight matrices: `auto` (measured per type: README
+    /// "candle"), `stored` (the file's blocks), `f32`/`f16` (dequantised exactly at load),
+    /// `q8_0` (re-quantised: other numbers, recorded as such). llama and ort always run the
+    /// file's own types.
+    #[arg(long, default_value = "auto", env = "FCBENCH_CANDLE_WEIGHTS")]
+    pub candle_weights: WeightMode,
 }
 
 impl DeviceArgs {
@@ -93,6 +99,7 @@ impl DeviceArgs {
             gpu_layers: self.gpu_layers,
             devices: self.device.clone(),
             flash_attn: self.flash_attn,
+            candle_weights: self.candle_weights,
         }
     }
 }
@@ -139,7 +146,7 @@ impl LoadedModel {
             )?)),
             #[cfg(feature = "candle")]
             "candle" => Ok(LoadedModel::Candle(Box::new(
-                fcbench_candle::CandleModel::load(&model.path, &model.sha256)?,
+                fcbench_candle::CandleModel::load(&model.path, &model.sha256, dev.candle_weights)?,
             ))),
             #[cfg(feature = "ort")]
             "ort" => Ok(LoadedModel::Ort(Box::new(fcbench_ort::OrtModel::load(
@@ -165,7 +172,7 @@ impl LoadedModel {
                     return Vec::new();
                 }
                 vec![format!(
-                    "candle: {} holds {} weights, which candle runs without SIMD kernels; `fcbench models quantize {} q4_0` makes a file both backends run fast",
+                    "candle: {} holds {} weights, which candle runs without SIMD kernels; `--candle-weights auto` (the default) dequantises them to f32 at load, or `fcbench models quantize {} q4_0` makes a file both backends run fast",
                     model.name,
                     slow.join("/"),
                     model.name

@@ -194,8 +194,9 @@ impl Placement {
     }
 }
 
-/// Where to run an engine that can offload (`--gpu-layers`, `--device`, `--flash-attn`).
-/// Engines without devices refuse anything but the defaults.
+/// Where to run an engine that can offload (`--gpu-layers`, `--device`, `--flash-attn`), and
+/// how candle holds the weights (`--candle-weights`). Engines without devices refuse a device
+/// request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeviceOptions {
     /// Layers to offload; `None` = the engine's default (all, where a GPU backend is present).
@@ -203,6 +204,51 @@ pub struct DeviceOptions {
     /// Devices by the engine's names (`CUDA0`, `Vulkan1`, …); empty = the engine's choice.
     pub devices: Vec<String>,
     pub flash_attn: FlashAttn,
+    /// How the candle backend holds weight matrices (`--candle-weights`); others ignore it.
+    pub candle_weights: WeightMode,
+}
+
+/// How the candle backend holds the model's weight matrices in memory (llama.cpp and ONNX
+/// Runtime run the file's own types).
+///
+/// `f32`/`f16` dequantise exactly at load: the same numbers, run by dense matrix kernels.
+/// `q8_0` re-quantises: different numbers, recorded as a different quantisation. `auto` is the
+/// measured per-type default (README "candle").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightMode {
+    #[default]
+    Auto,
+    Stored,
+    F32,
+    F16,
+    Q8_0,
+}
+
+impl std::fmt::Display for WeightMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WeightMode::Auto => "auto",
+            WeightMode::Stored => "stored",
+            WeightMode::F32 => "f32",
+            WeightMode::F16 => "f16",
+            WeightMode::Q8_0 => "q8_0",
+        })
+    }
+}
+
+impl std::str::FromStr for WeightMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(WeightMode::Auto),
+            "stored" => Ok(WeightMode::Stored),
+            "f32" => Ok(WeightMode::F32),
+            "f16" => Ok(WeightMode::F16),
+            "q8_0" => Ok(WeightMode::Q8_0),
+            _ => Err(format!("`{s}`: weights are auto, stored, f32, f16 or q8_0")),
+        }
+    }
 }
 
 impl DeviceOptions {
