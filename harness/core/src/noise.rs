@@ -56,7 +56,7 @@ impl Stability {
     pub fn warning(&self) -> Option<String> {
         self.unstable.then(|| {
             format!(
-                "unstable timings ({}); the machine was probably busy: rerun on a quiet machine, or with more --repeat",
+                "unstable timings ({}); the machine was probably busy: rerun on a quiet machine, or with more repeats",
                 self.reasons.join("; ")
             )
         })
