@@ -90,7 +90,7 @@ pub struct RunArgs {
     /// `results/<model>/<dataset>.jsonl`).
     #[arg(long)]
     pub recorded: Option<PathBuf>,
-    /// `--backend http`: the server's base URL, e.g. http://127.0.0.1:8080.
+    /// `--backend http`: the server's base URL, e.g. http://127.0.0.1:8899 (`fcbench serve`).
     #[cfg(feature = "http")]
     #[arg(long)]
     pub url: Option<String>,
