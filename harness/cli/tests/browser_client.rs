@@ -4,10 +4,10 @@
 //! a 100 ms decision loop that skips a tick while a call is pending) for 20 s on the real small
 //! model, then posts what it saw to a listener of this test.
 
-use assert_cmd::cargo::CommandCargoExt;
+mod common;
 use fcbench_core::agreement::{cached_or_skip, skip_or_fail};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
@@ -169,18 +169,7 @@ fn a_simpletool_page_in_headless_chromium_plays_against_fcbench_serve() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let mut serve = Command::cargo_bin("fcbench")
-        .unwrap()
-        .args([
-            "serve",
-            "--model",
-            "smollm2",
-            "--port",
-            "0",
-            "--threads",
-            "1",
-        ])
-        .args(["--ctx", "2048"])
+    let mut serve = common::serve_smollm2()
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
@@ -193,15 +182,7 @@ fn a_simpletool_page_in_headless_chromium_plays_against_fcbench_serve() {
         let _ = err.read_to_string(&mut log);
         log
     });
-    let mut line = String::new();
-    BufReader::new(serve.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
+    let url = common::listening_url(&mut serve);
     let serve = Group(serve);
 
     let report = TcpListener::bind("127.0.0.1:0").unwrap();

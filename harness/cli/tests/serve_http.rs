@@ -9,7 +9,7 @@ use fcbench_core::backend::{CallBackend, CallRequest};
 use fcbench_core::record::{CallStatus, DecodeMode};
 use fcbench_core::scenario::Case;
 use fcbench_http::{Api, HttpBackend, HttpConfig};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -25,34 +25,14 @@ struct Server {
 
 impl Server {
     fn start(extra: &[&str]) -> Server {
-        let mut child = Command::cargo_bin("fcbench")
-            .unwrap()
-            .args([
-                "serve",
-                "--model",
-                "smollm2",
-                "--port",
-                "0",
-                "--threads",
-                "1",
-                "--ctx",
-                "2048",
-            ])
+        let mut child = common::serve_smollm2()
             .args(["--max-tokens", HEAD_TOKENS])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_string();
+        let url = common::listening_url(&mut child);
         let addr = url.trim_start_matches("http://").to_string();
         Server { child, url, addr }
     }

@@ -12,7 +12,7 @@ use fcbench_core::agreement::{cached_or_skip, skip_or_fail};
 use fcbench_core::protocol::{PlanOptions, Protocol};
 use fcbench_core::record::CallStatus;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -55,15 +55,7 @@ impl Listening {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_string();
+        let url = common::listening_url(&mut child);
         Listening { child, url }
     }
 }
@@ -197,20 +189,7 @@ fn fcbench_speaks_the_reference_contract_as_client_and_as_server() {
 
     // 2. The same requests to fcbench serve (real model): answers the reference's response
     // model accepts, every field present.
-    let serve = Listening::start({
-        let mut c = Command::cargo_bin("fcbench").unwrap();
-        c.args([
-            "serve",
-            "--model",
-            "smollm2",
-            "--port",
-            "0",
-            "--threads",
-            "1",
-        ]);
-        c.args(["--ctx", "2048"]);
-        c
-    });
+    let serve = Listening::start(common::serve_smollm2());
     let answers = tmp.path().join("answers.jsonl");
     let mut f = std::fs::File::create(&answers).unwrap();
     for r in &recorded {
