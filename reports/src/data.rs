@@ -367,14 +367,15 @@ pub fn build(
             ));
         }
         if let Some(sw) = &view.sweep {
-            if let Some(w) = HeadSweep::assess(&sw.points).warning() {
-                warnings.push(format!(
-                    "{} ({}) head sweep: {w}",
-                    view.tag,
-                    view.path.display()
-                ));
-            }
+            // The run's own heads.json; a `--heads` sweep is warned about once, above.
             if run.path.join(HEADS_FILE).exists() {
+                if let Some(w) = HeadSweep::assess(&sw.points).warning() {
+                    warnings.push(format!(
+                        "{} ({}) head sweep: {w}",
+                        view.tag,
+                        view.path.display()
+                    ));
+                }
                 sweeps.push((format!("{} {}", view.tag, HEADS_FILE), sw.clone()));
             }
         }

@@ -74,24 +74,27 @@ pub fn summarise_arm(arm: &str, records: &[&CallRecord]) -> ArmSummary {
         speedup_vs_baseline: None,
         parsed_calls: ok.iter().filter(|r| r.parsed.is_some()).count(),
         accuracy: accuracy(records),
-        stability: (!ok.is_empty()).then(|| {
-            let mut by_case: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-            for r in &ok {
-                by_case.entry(&r.case_id).or_default().push(r.e2e_ms);
-            }
-            crate::noise::of_calls(by_case.values().map(Vec::as_slice))
-        }),
+        stability: (!ok.is_empty())
+            .then(|| crate::noise::of_calls(e2e_by_case(&ok).values().map(Vec::as_slice))),
         e2e,
     }
 }
 
+/// E2e latencies of the successful calls, grouped by case (its repeats).
+fn e2e_by_case<'r>(records: &[&'r CallRecord]) -> BTreeMap<&'r str, Vec<f64>> {
+    let mut by_case: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.status == CallStatus::Ok) {
+        by_case.entry(&r.case_id).or_default().push(r.e2e_ms);
+    }
+    by_case
+}
+
 /// Median e2e latency per case over repeats (successful calls only).
 pub fn per_case_median(records: &[&CallRecord]) -> BTreeMap<String, f64> {
-    let mut by_case: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for r in records.iter().filter(|r| r.status == CallStatus::Ok) {
-        by_case.entry(r.case_id.clone()).or_default().push(r.e2e_ms);
-    }
-    by_case.into_iter().map(|(k, v)| (k, median(&v))).collect()
+    e2e_by_case(records)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), median(&v)))
+        .collect()
 }
 
 /// Summaries of every arm (in the order given), with speed-ups over `baseline` paired by case.
