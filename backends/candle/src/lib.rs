@@ -113,11 +113,14 @@ impl CandleModel {
         let mut g = GgufModel::open(path)?;
         let positions = g.config.context_length.min(32_768);
         let weights = Weights::load(&mut g, positions, weights)?;
-        let converted = weights.converted();
-        let quantization = if converted.is_empty() {
+        let quantization = if weights.converted.is_empty() {
             g.quantization()
         } else {
-            format!("{} ({} at load)", g.quantization(), converted.join(", "))
+            format!(
+                "{} ({} at load)",
+                g.quantization(),
+                weights.converted.join(", ")
+            )
         };
         let parameters = g.parameters();
         let vocab = g.vocab()?;

@@ -50,6 +50,8 @@ pub(crate) struct Weights {
     logit_softcap: Option<f32>,
     /// Tensor types as loaded, for the manifest (`q4_1×210, f32×61, …`).
     pub dtypes: String,
+    /// Conversions made at load (`q5_0→f32`): how the weights are held differs from the file.
+    pub converted: Vec<String>,
 }
 
 fn load_err(m: &GgufModel, name: &str, e: candle_core::Error) -> GgufError {
@@ -220,12 +222,13 @@ impl Weights {
             .get(&format!("{}.final_logit_softcapping", cfg.arch_name))
             .and_then(|v| v.to_f32().ok())
             .filter(|c| *c > 0.0);
+        let counts = counts.into_inner();
         let dtypes = counts
-            .borrow()
             .iter()
             .map(|(k, n)| format!("{k}×{n}"))
             .collect::<Vec<_>>()
             .join(", ");
+        let converted = counts.into_keys().filter(|k| k.contains('→')).collect();
         Ok(Weights {
             cfg,
             embd,
@@ -235,18 +238,8 @@ impl Weights {
             rope,
             logit_softcap,
             dtypes,
+            converted,
         })
-    }
-
-    /// Any converted weights (`q5_0→f32`): how this model's weights are held differs from
-    /// the file.
-    pub fn converted(&self) -> Vec<String> {
-        self.dtypes
-            .split(", ")
-            .filter_map(|p| p.split_once('×').map(|(k, _)| k))
-            .filter(|k| k.contains('→'))
-            .map(str::to_string)
-            .collect()
     }
 
     /// Do any weights use a type without a fast candle CPU kernel (as held)?
