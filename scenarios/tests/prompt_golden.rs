@@ -64,7 +64,13 @@ fn head_plan_follows_the_widest_candidate_tool() {
         }
     }
     let with_content = Protocol::SimpleTool
-        .plan(&s.cases[1], &PlanOptions { content_head: true })
+        .plan(
+            &s.cases[1],
+            &PlanOptions {
+                content_head: true,
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert_eq!(with_content.heads[0].name, "content");
     assert!(

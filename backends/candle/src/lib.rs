@@ -8,9 +8,10 @@
 mod model;
 
 use fcbench_core::backend::{
-    append_runs, prefill_batch, BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend,
-    TokenId, WeightMode,
+    append_runs, BackendError, BackendInfo, BatchEntry, Engine, EngineOptions, LoadedEngine, SeqId,
+    SessionOptions, TokenBackend, Vocabulary, WeightMode,
 };
+use fcbench_core::models::ResolvedModel;
 use fcbench_gguf::{GgufModel, Vocab};
 use model::{Group, SeqCache, Weights};
 use std::collections::HashMap;
@@ -80,14 +81,46 @@ pub struct CandleModel {
     bytes: u64,
     quantization: String,
     parameters: u64,
-    spare: Vec<TokenId>,
 }
 
-#[derive(Debug, Clone)]
-pub struct SessionOptions {
-    pub threads: usize,
-    pub context_size: usize,
-    pub max_sequences: usize,
+/// candle as `--backend candle` (CPU only: a device request is refused).
+pub struct Candle;
+
+impl Engine for Candle {
+    fn name(&self) -> &'static str {
+        "candle"
+    }
+
+    fn load(
+        &self,
+        model: &ResolvedModel,
+        opts: &EngineOptions,
+    ) -> Result<Box<dyn LoadedEngine>, BackendError> {
+        Ok(Box::new(CandleModel::load(
+            &model.path,
+            &model.sha256,
+            opts.candle_weights,
+        )?))
+    }
+}
+
+impl LoadedEngine for CandleModel {
+    fn session(&self, opts: &SessionOptions) -> Result<Box<dyn TokenBackend + '_>, BackendError> {
+        Ok(Box::new(CandleModel::session(self, opts)?))
+    }
+
+    fn notes(&self, model: &ResolvedModel) -> Vec<String> {
+        let slow = self.slow_weight_types();
+        if slow.is_empty() {
+            return Vec::new();
+        }
+        vec![format!(
+            "candle: {} holds {} weights, which candle runs without SIMD kernels; `--candle-weights auto` (the default) dequantises them to f32 at load, or `fcbench models quantize {} q4_0` makes a file both backends run fast",
+            model.name,
+            slow.join("/"),
+            model.name
+        )]
+    }
 }
 
 impl CandleModel {
@@ -124,7 +157,6 @@ impl CandleModel {
         };
         let parameters = g.parameters();
         let vocab = g.vocab()?;
-        let spare = vocab.spare_tokens();
         Ok(CandleModel {
             weights,
             vocab,
@@ -133,7 +165,6 @@ impl CandleModel {
             bytes,
             quantization,
             parameters,
-            spare,
         })
     }
 
@@ -259,40 +290,8 @@ impl TokenBackend for CandleSession<'_> {
         &self.info
     }
 
-    fn tokenize(&self, text: &str, add_bos: bool) -> Result<Vec<TokenId>, BackendError> {
-        Ok(self.model.vocab.tokenize(text, add_bos))
-    }
-
-    fn token_bytes(&self, token: TokenId) -> Vec<u8> {
-        self.model.vocab.token_bytes(token)
-    }
-
-    fn single_token(&self, text: &str) -> Option<TokenId> {
-        self.model.vocab.single_token(text)
-    }
-
-    fn is_end_of_generation(&self, token: TokenId) -> bool {
-        self.model.vocab.is_end_of_generation(token)
-    }
-
-    fn spare_tokens(&self) -> Vec<TokenId> {
-        self.model.spare.clone()
-    }
-
-    fn vocab_size(&self) -> usize {
-        self.model.weights.cfg.vocab_size
-    }
-
-    fn prefill(
-        &mut self,
-        seq: SeqId,
-        start_pos: u32,
-        tokens: &[TokenId],
-    ) -> Result<(), BackendError> {
-        if tokens.is_empty() {
-            return Ok(());
-        }
-        self.run(&prefill_batch(seq, start_pos, tokens))
+    fn vocab(&self) -> &dyn Vocabulary {
+        &self.model.vocab
     }
 
     fn fork(&mut self, src: SeqId, dst: SeqId, len: u32) -> Result<(), BackendError> {

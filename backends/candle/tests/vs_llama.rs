@@ -6,7 +6,7 @@ use fcbench_core::agreement::{
     argmax, cached_or_skip, cosine, forced_agreement, forked_heads, long_gemma_prompt,
     max_abs_diff, top1_agrees, CHATML_PROMPT, GEMMA_PROMPT, HEAD_TAILS,
 };
-use fcbench_core::backend::{BatchEntry, TokenBackend, TokenId, WeightMode};
+use fcbench_core::backend::{BatchEntry, SessionOptions, TokenBackend, TokenId, WeightMode};
 
 /// Stated tolerance: on the same quantised weights the two engines differ only by float
 /// summation order and activation quantisation, so the distributions nearly coincide.
@@ -42,24 +42,23 @@ fn compare_model(name: &str, prompt: &str, mode: WeightMode) {
     let threads = 2;
     let mut p = Pair {
         llama: lm
-            .session(&fcbench_llama::SessionOptions {
+            .session(&SessionOptions {
                 threads,
                 context_size: 2048,
                 max_sequences: 4,
-                flash_attn: Default::default(),
             })
             .unwrap(),
         candle: cm
-            .session(&fcbench_candle::SessionOptions {
+            .session(&SessionOptions {
                 threads,
                 context_size: 2048,
                 max_sequences: 4,
             })
             .unwrap(),
     };
-    let tokens = p.llama.tokenize(prompt, true).unwrap();
+    let tokens = p.llama.vocab().tokenize(prompt, true).unwrap();
     assert_eq!(
-        p.candle.tokenize(prompt, true).unwrap(),
+        p.candle.vocab().tokenize(prompt, true).unwrap(),
         tokens,
         "{name}: both backends tokenize alike"
     );
@@ -136,16 +135,16 @@ fn shared_prefix_heads_equal_solo_runs(mode: WeightMode) {
         return;
     };
     let cm = fcbench_candle::CandleModel::load(&m.path, &m.sha256, mode).unwrap();
-    let opts = fcbench_candle::SessionOptions {
+    let opts = SessionOptions {
         threads: 2,
         context_size: 1024,
         max_sequences: 4,
     };
     let mut s = cm.session(&opts).unwrap();
-    let prompt = s.tokenize(CHATML_PROMPT, true).unwrap();
+    let prompt = s.vocab().tokenize(CHATML_PROMPT, true).unwrap();
     let tails: Vec<Vec<TokenId>> = HEAD_TAILS
         .iter()
-        .map(|t| s.tokenize(t, false).unwrap())
+        .map(|t| s.vocab().tokenize(t, false).unwrap())
         .collect();
     let heads = forked_heads(&mut s, &prompt, &tails).unwrap();
     let (forked, stepped) = (&heads.forked, &heads.stepped);
@@ -203,22 +202,21 @@ fn gemma3_sliding_window_past_512_tokens() {
     let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256, &Default::default()).unwrap();
     let cm = fcbench_candle::CandleModel::load(&m.path, &m.sha256, Default::default()).unwrap();
     let mut l = lm
-        .session(&fcbench_llama::SessionOptions {
+        .session(&SessionOptions {
             threads: 2,
             context_size: 2048,
             max_sequences: 2,
-            flash_attn: Default::default(),
         })
         .unwrap();
     let mut c = cm
-        .session(&fcbench_candle::SessionOptions {
+        .session(&SessionOptions {
             threads: 2,
             context_size: 2048,
             max_sequences: 2,
         })
         .unwrap();
     let text = long_gemma_prompt();
-    let tokens = l.tokenize(&text, true).unwrap();
+    let tokens = l.vocab().tokenize(&text, true).unwrap();
     assert!(tokens.len() > 700, "{} tokens", tokens.len());
     l.prefill(0, 0, &tokens).unwrap();
     c.prefill(0, 0, &tokens).unwrap();

@@ -12,7 +12,7 @@ use crate::config::Meta;
 use crate::GgufError;
 use aho_corasick::AhoCorasick;
 use candle_core::quantized::gguf_file::{Content, Value};
-use fcbench_core::backend::TokenId;
+use fcbench_core::backend::{BackendError, TokenId, TokenKind};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
@@ -118,7 +118,7 @@ const ID_KEYS: &[&str] = &[
 ];
 
 /// The vocabulary and tokenizer of a GGUF model, with the same token ids, special-token
-/// handling, end-of-generation set and spare-token order as the llama backend.
+/// handling and end-of-generation set as the llama backend.
 pub struct Vocab {
     model: Model,
     texts: Vec<String>,
@@ -138,7 +138,6 @@ pub struct Vocab {
     partition_finder: Option<AhoCorasick>,
     /// `token_to_piece(id, special = true)` for every id.
     pieces: Vec<Vec<u8>>,
-    spare: Vec<TokenId>,
     /// SPM byte-fallback token of each byte value.
     byte_tokens: Vec<Option<TokenId>>,
     letters: Letters,
@@ -181,12 +180,6 @@ impl Vocab {
 
     pub fn is_end_of_generation(&self, token: TokenId) -> bool {
         self.eog.contains(&token)
-    }
-
-    /// Tokens a base model never produces, for forced-mode markers: unused tokens first, then
-    /// control tokens that play no role in the chat format (the llama backend's rule).
-    pub fn spare_tokens(&self) -> Vec<TokenId> {
-        self.spare.clone()
     }
 
     pub fn bos(&self) -> Option<TokenId> {
@@ -530,7 +523,6 @@ impl Vocab {
             partition: Vec::new(),
             partition_finder: None,
             pieces: Vec::new(),
-            spare: Vec::new(),
             byte_tokens: Vec::new(),
             letters: Letters::new(),
         };
@@ -699,7 +691,6 @@ impl Vocab {
         v.specials = sp;
         v.add_bos = add_bos;
         v.eog = eog;
-        v.spare = v.spare_rule();
         Ok(v)
     }
 
@@ -729,32 +720,47 @@ impl Vocab {
         }
         Vec::new()
     }
+}
 
-    /// The llama backend's spare-token rule (`backends/llama`, `LlamaModel::session`).
-    fn spare_rule(&self) -> Vec<TokenId> {
+impl fcbench_core::backend::Vocabulary for Vocab {
+    fn tokenize(&self, text: &str, add_bos: bool) -> Result<Vec<TokenId>, BackendError> {
+        Ok(Vocab::tokenize(self, text, add_bos))
+    }
+
+    fn token_bytes(&self, token: TokenId) -> Vec<u8> {
+        Vocab::token_bytes(self, token)
+    }
+
+    fn single_token(&self, text: &str) -> Option<TokenId> {
+        Vocab::single_token(self, text)
+    }
+
+    fn is_end_of_generation(&self, token: TokenId) -> bool {
+        Vocab::is_end_of_generation(self, token)
+    }
+
+    /// llama.cpp's attributes, read from the file: unused, or control with no role (BOS, EOS,
+    /// EOT, padding, newline).
+    fn token_kind(&self, token: TokenId) -> TokenKind {
+        let attr = usize::try_from(token)
+            .ok()
+            .and_then(|i| self.attrs.get(i))
+            .copied()
+            .unwrap_or(0);
         let s = &self.specials;
-        let roles = [s.bos, s.eos, s.eot, s.pad, self.linefeed];
-        let mut spare = Vec::new();
-        let mut control = Vec::new();
-        for (i, text) in self.texts.iter().enumerate() {
-            let t = i as TokenId;
-            let attr = self.attrs[i];
-            let unused_name = (text.starts_with("<unused")
-                || text.contains("reserved_special_token"))
-                && text.ends_with('>');
-            if attr & ATTR_UNUSED != 0 || unused_name {
-                spare.push(t);
-            } else if attr & ATTR_CONTROL != 0
-                && !roles.contains(&Some(t))
-                && !self.eog.contains(&t)
-                && !text.starts_with("<|im_")
-                && !text.contains("turn>")
-            {
-                control.push(t);
-            }
+        if attr & ATTR_UNUSED != 0 {
+            TokenKind::Unused
+        } else if attr & ATTR_CONTROL != 0
+            && ![s.bos, s.eos, s.eot, s.pad, self.linefeed].contains(&Some(token))
+        {
+            TokenKind::Control
+        } else {
+            TokenKind::Other
         }
-        spare.extend(control);
-        spare
+    }
+
+    fn vocab_size(&self) -> usize {
+        self.texts.len()
     }
 }
 
@@ -1331,7 +1337,10 @@ mod tests {
         assert_eq!(v.single_token("abc"), Some(id("abc")));
         assert_eq!(v.single_token("ba"), None);
         // Unused first, then control tokens with no role.
-        assert_eq!(v.spare_tokens(), [id("<unused0>"), id("<ctl>")]);
+        assert_eq!(
+            fcbench_core::markers::spare_tokens(&v),
+            [id("<unused0>"), id("<ctl>")]
+        );
     }
 
     #[test]
@@ -1400,7 +1409,7 @@ mod tests {
         );
         assert!(v.is_end_of_generation(id("<|im_end|>")));
         assert_eq!(v.token_bytes(id("Ġa")), b" a");
-        assert_eq!(v.spare_tokens(), [id("<x>")]);
+        assert_eq!(fcbench_core::markers::spare_tokens(&v), [id("<x>")]);
     }
 
     fn content(entries: Vec<(&str, Value)>) -> Content {

@@ -2,10 +2,11 @@
 //! prompt fcbench sends, the same bytes for every token, the same end-of-generation set and the
 //! same spare tokens, so that all backends run identical token sequences.
 
-use fcbench_core::backend::TokenBackend;
+use fcbench_core::backend::Vocabulary;
+use fcbench_core::markers::spare_tokens;
 use fcbench_core::protocol::{PlanOptions, Protocol};
 use fcbench_gguf::GgufModel;
-use fcbench_llama::{LlamaModel, SessionOptions};
+use fcbench_llama::LlamaModel;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -32,7 +33,13 @@ fn scenario_texts() -> Vec<String> {
         for p in Protocol::ALL {
             texts.extend(p.markers());
             for case in &scenario.cases {
-                for opts in [PlanOptions::default(), PlanOptions { content_head: true }] {
+                for opts in [
+                    PlanOptions::default(),
+                    PlanOptions {
+                        content_head: true,
+                        ..Default::default()
+                    },
+                ] {
                     let Ok(plan) = p.plan(case, &opts) else {
                         continue;
                     };
@@ -106,16 +113,8 @@ fn compare(name: &str) {
     );
     let v = &vocab;
     let llama = LlamaModel::load(&path, "", &Default::default()).unwrap();
-    let session = llama
-        .session(&SessionOptions {
-            threads: 1,
-            context_size: 512,
-            max_sequences: 1,
-            flash_attn: Default::default(),
-        })
-        .unwrap();
 
-    assert_eq!(v.len(), session.vocab_size(), "{name}: vocabulary size");
+    assert_eq!(v.len(), llama.vocab_size(), "{name}: vocabulary size");
 
     // Scenario texts with BOS as runs send them; the tricky ones both ways.
     let scenario = scenario_texts();
@@ -130,7 +129,7 @@ fn compare(name: &str) {
         let ours = v.tokenize(text, add_bos);
         ours_s += t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let want = session.tokenize(text, add_bos).unwrap();
+        let want = llama.tokenize(text, add_bos).unwrap();
         llama_s += t.elapsed().as_secs_f64();
         tokens += ours.len();
         bytes += text.len();
@@ -151,18 +150,18 @@ fn compare(name: &str) {
     for id in 0..v.len() as i32 {
         assert_eq!(
             v.token_bytes(id),
-            session.token_bytes(id),
+            llama.token_bytes(id),
             "{name}: token_bytes({id})"
         );
         assert_eq!(
             v.is_end_of_generation(id),
-            session.is_end_of_generation(id),
+            llama.is_end_of_generation(id),
             "{name}: is_end_of_generation({id}) ({:?})",
             v.text(id)
         );
     }
-    let spare = v.spare_tokens();
-    assert_eq!(spare, session.spare_tokens(), "{name}: spare tokens");
+    let spare = spare_tokens(v);
+    assert_eq!(spare, spare_tokens(&llama), "{name}: spare tokens");
 
     let mut markers: Vec<String> = Protocol::ALL.iter().flat_map(|p| p.markers()).collect();
     markers.extend(
@@ -184,7 +183,7 @@ fn compare(name: &str) {
     for m in &markers {
         assert_eq!(
             v.single_token(m),
-            session.single_token(m),
+            llama.single_token(m),
             "{name}: single_token({m:?})"
         );
     }

@@ -4,8 +4,8 @@
 //! `FCBENCH_BENCH_THREADS=2 cargo bench -p fcbench-llama` times it with two threads.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use fcbench_core::backend::{BatchEntry, SeqId, TokenBackend};
-use fcbench_llama::{LlamaModel, SessionOptions};
+use fcbench_core::backend::{BatchEntry, SeqId, SessionOptions, TokenBackend};
+use fcbench_llama::LlamaModel;
 use std::time::{Duration, Instant};
 
 const CONTEXT: usize = 256;
@@ -26,13 +26,12 @@ fn bench(c: &mut Criterion) {
             threads,
             context_size: 1024,
             max_sequences: MAX_SEQS + 1,
-            flash_attn: Default::default(),
         })
         .expect("session");
     let text = "<|im_start|>system\nYou are a game agent. Call one tool.<|im_end|>\n";
     let mut ctx = Vec::new();
     while ctx.len() < CONTEXT {
-        ctx.extend(s.tokenize(text, ctx.is_empty()).expect("tokenizes"));
+        ctx.extend(s.vocab().tokenize(text, ctx.is_empty()).expect("tokenizes"));
     }
     ctx.truncate(CONTEXT);
     s.prefill(0, 0, &ctx).expect("prefill");

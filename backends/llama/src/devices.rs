@@ -3,7 +3,7 @@
 //! (`using device …`, `offloaded N/M layers`, `Flash Attention enabled`), never inferred from
 //! what was asked.
 
-use fcbench_core::backend::{BackendError, DeviceOptions, FlashAttn, Placement};
+use fcbench_core::backend::{BackendError, EngineOptions, FlashAttn, Placement};
 use llama_cpp_2::{list_llama_ggml_backend_devices, LlamaBackendDeviceType};
 use serde::Serialize;
 
@@ -69,7 +69,7 @@ pub(crate) fn resolve(names: &[String]) -> Result<Vec<usize>, BackendError> {
 }
 
 /// Where llama.cpp put the model, from the lines it logged while loading it.
-pub(crate) fn placement_from_log(lines: &[String], asked: &DeviceOptions) -> Placement {
+pub(crate) fn placement_from_log(lines: &[String], asked: &EngineOptions) -> Placement {
     // `llama_model_load_from_file_impl: using device CUDA0 (NVIDIA H200) (0000:…) - 142000 MiB free`
     let mut devices: Vec<String> = lines
         .iter()
@@ -180,7 +180,7 @@ mod tests {
             "llama_model_load_from_file_impl: using device CUDA0 (NVIDIA H200) (0000:0f:00.0) - 142670 MiB free",
             "load_tensors: offloaded 31/31 layers to GPU",
         ]);
-        let p = placement_from_log(&log, &DeviceOptions::default());
+        let p = placement_from_log(&log, &EngineOptions::default());
         assert_eq!(p.devices, ["CUDA0: NVIDIA H200"]);
         assert_eq!(p.offloaded_layers.as_deref(), Some("31/31"));
         assert!(p.uses_accelerator());
@@ -189,7 +189,7 @@ mod tests {
 
     #[test]
     fn a_load_that_offloaded_nothing_is_placed_on_the_cpu() {
-        let cpu_only = placement_from_log(&[], &DeviceOptions::default());
+        let cpu_only = placement_from_log(&[], &EngineOptions::default());
         assert_eq!(cpu_only.devices, ["CPU"]);
         assert!(!cpu_only.uses_accelerator());
         let zero = placement_from_log(
@@ -197,7 +197,7 @@ mod tests {
                 "llama_model_load_from_file_impl: using device CUDA0 (NVIDIA H200) (x) - 1 MiB free",
                 "load_tensors: offloaded 0/31 layers to GPU",
             ]),
-            &DeviceOptions {
+            &EngineOptions {
                 gpu_layers: Some(0),
                 ..Default::default()
             },
@@ -207,7 +207,7 @@ mod tests {
         // `--device cpu` on a GPU host: llama.cpp still prints its layer count, for no device.
         let no_device = placement_from_log(
             &lines(&["load_tensors: offloaded 31/31 layers to GPU"]),
-            &DeviceOptions {
+            &EngineOptions {
                 devices: vec!["cpu".into()],
                 ..Default::default()
             },

@@ -6,8 +6,8 @@
 //! physically copies the prefix.
 
 use fcbench_core::backend::{
-    prefill_batch, BackendError, BackendInfo, BatchEntry, DeviceOptions, FlashAttn, Placement,
-    SeqId, TokenBackend, TokenId,
+    BackendError, BackendInfo, BatchEntry, Engine, EngineOptions, FlashAttn, LoadedEngine,
+    Placement, SeqId, SessionOptions, TokenBackend, TokenId, TokenKind, Vocabulary,
 };
 use fcbench_core::models::{file_type_name, FILE_TYPES};
 use llama_cpp_2::context::params::LlamaContextParams;
@@ -155,16 +155,39 @@ pub struct LlamaModel {
     /// Where the weights went, from llama.cpp's own load log; each session adds its
     /// attention kernel.
     placement: Placement,
+    /// `--flash-attn`, applied to every session.
+    flash_attn: FlashAttn,
 }
 
-/// Load options.
-#[derive(Debug, Clone)]
-pub struct SessionOptions {
-    pub threads: usize,
-    pub context_size: usize,
-    /// Sequences: heads + 1 for the shared prompt.
-    pub max_sequences: usize,
-    pub flash_attn: FlashAttn,
+/// llama.cpp as `--backend llama`.
+pub struct Llama;
+
+impl Engine for Llama {
+    fn name(&self) -> &'static str {
+        "llama"
+    }
+
+    fn places_layers(&self) -> bool {
+        true
+    }
+
+    fn load(
+        &self,
+        model: &fcbench_core::models::ResolvedModel,
+        opts: &EngineOptions,
+    ) -> Result<Box<dyn LoadedEngine>, BackendError> {
+        Ok(Box::new(LlamaModel::load(
+            &model.path,
+            &model.sha256,
+            opts,
+        )?))
+    }
+}
+
+impl LoadedEngine for LlamaModel {
+    fn session(&self, opts: &SessionOptions) -> Result<Box<dyn TokenBackend + '_>, BackendError> {
+        Ok(Box::new(LlamaModel::session(self, opts)?))
+    }
 }
 
 impl LlamaModel {
@@ -173,7 +196,7 @@ impl LlamaModel {
     pub fn load(
         path: &Path,
         sha256: &str,
-        dev: &DeviceOptions,
+        dev: &EngineOptions,
     ) -> Result<LlamaModel, BackendError> {
         let shown = path.display().to_string();
         let err = |reason: String| BackendError::Model {
@@ -211,6 +234,7 @@ impl LlamaModel {
             architecture,
             quantization,
             placement,
+            flash_attn: dev.flash_attn,
         })
     }
 
@@ -240,7 +264,7 @@ impl LlamaModel {
             .with_n_threads(threads)
             .with_n_threads_batch(threads)
             .with_kv_unified(true)
-            .with_flash_attention_policy(match opts.flash_attn {
+            .with_flash_attention_policy(match self.flash_attn {
                 FlashAttn::Auto => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO,
                 FlashAttn::On => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED,
                 FlashAttn::Off => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED,
@@ -251,8 +275,8 @@ impl LlamaModel {
             .new_context(engine()?, params)
             .map_err(|e| BackendError::Other(format!("llama.cpp context: {e}")))?;
         let mut placement = self.placement.clone();
-        placement.flash_attn_requested = opts.flash_attn.to_string();
-        placement.flash_attn = devices::flash_attn_from_log(&log_since(mark), opts.flash_attn);
+        placement.flash_attn_requested = self.flash_attn.to_string();
+        placement.flash_attn = devices::flash_attn_from_log(&log_since(mark), self.flash_attn);
         let info = BackendInfo {
             name: "llama".into(),
             version: BINDING_VERSION.into(),
@@ -269,38 +293,12 @@ impl LlamaModel {
             threads: threads as usize,
             placement: Some(placement),
         };
-        let vocab = self.model.n_vocab() as usize;
-        let mut spare = Vec::new();
-        let mut control = Vec::new();
-        let v = self.model.vocab();
-        let specials = [v.bos(), v.eos(), v.eot(), v.pad(), v.nl()];
-        for t in 0..vocab as i32 {
-            let tok = LlamaToken(t);
-            let attr = v.attr(tok);
-            let text = v
-                .text(tok)
-                .map(|c| c.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            if attr.contains(LlamaTokenAttr::Unused) || is_unused_name(&text) {
-                spare.push(t);
-            } else if attr.contains(LlamaTokenAttr::Control)
-                && !specials.contains(&tok)
-                && !v.is_eog(tok)
-                && !text.starts_with("<|im_")
-                && !text.contains("turn>")
-            {
-                control.push(t);
-            }
-        }
-        spare.extend(control);
         Ok(LlamaSession {
             model: self,
             ctx,
             batch: LlamaBatch::new(n_ctx, opts.max_sequences as i32),
             rows: Vec::new(),
             info,
-            spare,
-            vocab,
         })
     }
 
@@ -345,7 +343,7 @@ impl LlamaModel {
 }
 
 /// Model parameters for `--gpu-layers` and `--device`.
-fn model_params(dev: &DeviceOptions) -> Result<LlamaModelParams, BackendError> {
+fn model_params(dev: &EngineOptions) -> Result<LlamaModelParams, BackendError> {
     let mut params = LlamaModelParams::default();
     if let Some(n) = dev.gpu_layers {
         params = params.with_n_gpu_layers(n);
@@ -361,10 +359,6 @@ fn model_params(dev: &DeviceOptions) -> Result<LlamaModelParams, BackendError> {
     Ok(params)
 }
 
-fn is_unused_name(text: &str) -> bool {
-    (text.starts_with("<unused") || text.contains("reserved_special_token")) && text.ends_with('>')
-}
-
 /// One llama.cpp context: the unit the decoding engine drives.
 pub struct LlamaSession<'m> {
     model: &'m LlamaModel,
@@ -373,8 +367,6 @@ pub struct LlamaSession<'m> {
     /// Batch index of each requested logits row.
     rows: Vec<i32>,
     info: BackendInfo,
-    spare: Vec<TokenId>,
-    vocab: usize,
 }
 
 fn decode_err(e: impl std::fmt::Display) -> BackendError {
@@ -397,13 +389,9 @@ impl LlamaSession<'_> {
     }
 }
 
-impl TokenBackend for LlamaSession<'_> {
-    fn info(&self) -> &BackendInfo {
-        &self.info
-    }
-
+impl Vocabulary for LlamaModel {
     fn tokenize(&self, text: &str, add_bos: bool) -> Result<Vec<TokenId>, BackendError> {
-        let v = self.model.model.vocab();
+        let v = self.model.vocab();
         let mut out: Vec<TokenId> = Vec::new();
         if add_bos && v.should_add_bos() {
             out.push(v.bos().0);
@@ -418,42 +406,46 @@ impl TokenBackend for LlamaSession<'_> {
 
     fn token_bytes(&self, token: TokenId) -> Vec<u8> {
         self.model
-            .model
             .vocab()
             .token_to_piece(LlamaToken(token), true, None)
     }
 
     fn single_token(&self, text: &str) -> Option<TokenId> {
-        let t = self
-            .model
-            .model
-            .vocab()
-            .tokenize(text.as_bytes(), false, true);
+        let t = self.model.vocab().tokenize(text.as_bytes(), false, true);
         (t.len() == 1 && self.token_bytes(t[0].0) == text.as_bytes()).then(|| t[0].0)
     }
 
     fn is_end_of_generation(&self, token: TokenId) -> bool {
-        self.model.model.vocab().is_eog(LlamaToken(token))
+        self.model.vocab().is_eog(LlamaToken(token))
     }
 
-    fn spare_tokens(&self) -> Vec<TokenId> {
-        self.spare.clone()
+    fn token_kind(&self, token: TokenId) -> TokenKind {
+        let v = self.model.vocab();
+        let tok = LlamaToken(token);
+        let attr = v.attr(tok);
+        if attr.contains(LlamaTokenAttr::Unused) {
+            TokenKind::Unused
+        } else if attr.contains(LlamaTokenAttr::Control)
+            && ![v.bos(), v.eos(), v.eot(), v.pad(), v.nl()].contains(&tok)
+        {
+            TokenKind::Control
+        } else {
+            TokenKind::Other
+        }
     }
 
     fn vocab_size(&self) -> usize {
-        self.vocab
+        self.model.n_vocab() as usize
+    }
+}
+
+impl TokenBackend for LlamaSession<'_> {
+    fn info(&self) -> &BackendInfo {
+        &self.info
     }
 
-    fn prefill(
-        &mut self,
-        seq: SeqId,
-        start_pos: u32,
-        tokens: &[TokenId],
-    ) -> Result<(), BackendError> {
-        if tokens.is_empty() {
-            return Ok(());
-        }
-        self.decode_batch(&prefill_batch(seq, start_pos, tokens))
+    fn vocab(&self) -> &dyn Vocabulary {
+        self.model
     }
 
     fn fork(&mut self, src: SeqId, dst: SeqId, len: u32) -> Result<(), BackendError> {

@@ -3,13 +3,13 @@
 //! cache a fresh engine would have. Real model (SmolLM2, fetched on first use like the CLI
 //! tests).
 
-use fcbench_core::backend::{DeviceOptions, TokenBackend};
+use fcbench_core::backend::{EngineOptions, SessionOptions, TokenBackend};
 use fcbench_core::decode::{prepare, DecodeOptions, Decoder};
 use fcbench_core::markers::MarkerMap;
 use fcbench_core::protocol::{PlanOptions, Protocol};
 use fcbench_core::record::{CacheRegime, DecodeMode};
 use fcbench_core::scenario::{Case, Tool};
-use fcbench_llama::{LlamaModel, SessionOptions};
+use fcbench_llama::LlamaModel;
 
 fn case(params: &[&str]) -> Case {
     let props: serde_json::Map<String, serde_json::Value> = params
@@ -35,24 +35,23 @@ fn case(params: &[&str]) -> Case {
 #[test]
 fn after_wide_and_narrow_calls_only_sequence_0_holds_cells() {
     let m = fcbench_core::models::resolve("smollm2", &mut |_| {}).expect("smollm2");
-    let model = LlamaModel::load(&m.path, &m.sha256, &DeviceOptions::default()).unwrap();
+    let model = LlamaModel::load(&m.path, &m.sha256, &EngineOptions::default()).unwrap();
     let mut s = model
         .session(&SessionOptions {
             threads: 2,
             context_size: 4096,
             max_sequences: 9,
-            flash_attn: Default::default(),
         })
         .unwrap();
     let p = Protocol::SimpleTool;
-    let markers = MarkerMap::build(&s, &p.markers(), true);
+    let markers = MarkerMap::build(s.vocab(), &p.markers(), true);
     let wide = case(&["a", "b", "c", "d", "e", "f"]);
     let narrow = case(&["a"]);
     let calls: Vec<_> = [&wide, &narrow, &wide, &narrow]
         .iter()
         .map(|c| {
             let plan = p.plan(c, &PlanOptions::default()).unwrap();
-            prepare(&s, &markers, &plan, DecodeMode::Forced).unwrap()
+            prepare(s.vocab(), &markers, &plan, DecodeMode::Forced).unwrap()
         })
         .collect();
     assert_eq!(calls[0].heads.len(), 7);

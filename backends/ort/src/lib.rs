@@ -9,8 +9,8 @@
 pub mod export;
 
 use fcbench_core::backend::{
-    append_runs, prefill_batch, BackendError, BackendInfo, BatchEntry, SeqId, SeqRun, TokenBackend,
-    TokenId,
+    append_runs, BackendError, BackendInfo, BatchEntry, Engine, EngineOptions, LoadedEngine, SeqId,
+    SeqRun, SessionOptions, TokenBackend, Vocabulary,
 };
 use fcbench_core::models;
 use fcbench_gguf::{ArchConfig, GgufModel, Vocab};
@@ -199,21 +199,44 @@ pub struct OrtModel {
     bytes: u64,
     quantization: String,
     parameters: u64,
-    spare: Vec<TokenId>,
+    provider: Provider,
     runtime: &'static Runtime,
 }
 
-#[derive(Debug, Clone)]
-pub struct SessionOptions {
-    pub threads: usize,
-    pub context_size: usize,
-    pub max_sequences: usize,
-    pub provider: Provider,
+/// ONNX Runtime as `--backend ort` (`--ort-provider` picks the execution provider; layers are
+/// not placed one by one, so `--gpu-layers`/`--device` are refused).
+pub struct Ort;
+
+impl Engine for Ort {
+    fn name(&self) -> &'static str {
+        "ort"
+    }
+
+    fn load(
+        &self,
+        model: &models::ResolvedModel,
+        opts: &EngineOptions,
+    ) -> Result<Box<dyn LoadedEngine>, BackendError> {
+        let provider = Provider::parse(opts.ort_provider.as_deref().unwrap_or("cpu"))
+            .map_err(|e| BackendError::Other(e.to_string()))?;
+        Ok(Box::new(OrtModel::load(
+            &model.path,
+            &model.sha256,
+            provider,
+        )?))
+    }
+}
+
+impl LoadedEngine for OrtModel {
+    fn session(&self, opts: &SessionOptions) -> Result<Box<dyn TokenBackend + '_>, BackendError> {
+        Ok(Box::new(OrtModel::session(self, opts)?))
+    }
 }
 
 impl OrtModel {
-    /// Open the GGUF (tokenizer, hyper-parameters) and find its ONNX export in the cache.
-    pub fn load(gguf: &Path, sha256: &str) -> Result<OrtModel, BackendError> {
+    /// Open the GGUF (tokenizer, hyper-parameters) and find its ONNX export in the cache;
+    /// sessions run on `provider`.
+    pub fn load(gguf: &Path, sha256: &str, provider: Provider) -> Result<OrtModel, BackendError> {
         let runtime = init_runtime()?;
         let shown = gguf.display().to_string();
         let onnx = export_path(gguf, sha256);
@@ -235,7 +258,6 @@ impl OrtModel {
             .len();
         let g = GgufModel::open(gguf)?;
         let vocab = g.vocab()?;
-        let spare = vocab.spare_tokens();
         Ok(OrtModel {
             cfg: g.config.clone(),
             quantization: g.quantization(),
@@ -245,7 +267,7 @@ impl OrtModel {
             gguf: shown,
             sha256: sha256.to_string(),
             bytes,
-            spare,
+            provider,
             runtime,
         })
     }
@@ -264,7 +286,7 @@ impl OrtModel {
         #[allow(unused_mut)]
         let mut b = b.with_inter_threads(1).map_err(rt)?;
         #[cfg(feature = "cuda")]
-        if o.provider == Provider::Cuda {
+        if self.provider == Provider::Cuda {
             b = b
                 .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
                 .map_err(rt)?;
@@ -282,7 +304,7 @@ impl OrtModel {
             version: format!("onnxruntime {} ({ORT_CRATE})", self.runtime.version),
             build: format!(
                 "execution provider: {}; graph: {} (f32 weights dequantised from the GGUF, export v{})",
-                o.provider.name(),
+                self.provider.name(),
                 self.onnx.display(),
                 export::EXPORT_VERSION
             ),
@@ -630,41 +652,8 @@ impl TokenBackend for OrtSession<'_> {
         &self.info
     }
 
-    fn tokenize(&self, text: &str, add_bos: bool) -> Result<Vec<TokenId>, BackendError> {
-        Ok(self.model.vocab.tokenize(text, add_bos))
-    }
-
-    fn token_bytes(&self, token: TokenId) -> Vec<u8> {
-        self.model.vocab.token_bytes(token)
-    }
-
-    fn single_token(&self, text: &str) -> Option<TokenId> {
-        self.model.vocab.single_token(text)
-    }
-
-    fn is_end_of_generation(&self, token: TokenId) -> bool {
-        self.model.vocab.is_end_of_generation(token)
-    }
-
-    fn spare_tokens(&self) -> Vec<TokenId> {
-        self.model.spare.clone()
-    }
-
-    fn vocab_size(&self) -> usize {
-        self.model.cfg.vocab_size
-    }
-
-    fn prefill(
-        &mut self,
-        seq: SeqId,
-        start_pos: u32,
-        tokens: &[TokenId],
-    ) -> Result<(), BackendError> {
-        if tokens.is_empty() {
-            return Ok(());
-        }
-        let entries = prefill_batch(seq, start_pos, tokens);
-        self.run(&entries)
+    fn vocab(&self) -> &dyn Vocabulary {
+        &self.model.vocab
     }
 
     fn fork(&mut self, src: SeqId, dst: SeqId, len: u32) -> Result<(), BackendError> {

@@ -7,7 +7,7 @@ use fcbench_core::agreement::{
     argmax, cached_or_skip, cosine, forced_agreement, forked_heads, long_gemma_prompt,
     max_abs_diff, top1_agrees, CHATML_PROMPT, GEMMA_PROMPT, HEAD_TAILS,
 };
-use fcbench_core::backend::{BatchEntry, TokenBackend, TokenId};
+use fcbench_core::backend::{BatchEntry, SessionOptions, TokenBackend, TokenId};
 use fcbench_core::models;
 
 /// Stated tolerance. The export runs the GGUF's weights dequantised to f32 with f32
@@ -44,16 +44,16 @@ fn ready(name: &str) -> Option<(models::ResolvedModel, fcbench_ort::OrtModel)> {
         ));
         return None;
     }
-    let om = fcbench_ort::OrtModel::load(&m.path, &m.sha256).expect("export loads");
+    let om = fcbench_ort::OrtModel::load(&m.path, &m.sha256, fcbench_ort::Provider::Cpu)
+        .expect("export loads");
     Some((m, om))
 }
 
-fn opts() -> fcbench_ort::SessionOptions {
-    fcbench_ort::SessionOptions {
+fn opts() -> SessionOptions {
+    SessionOptions {
         threads: 2,
         context_size: 2048,
         max_sequences: 4,
-        provider: fcbench_ort::Provider::Cpu,
     }
 }
 
@@ -71,16 +71,19 @@ fn compare_model(name: &str, prompt: &str) {
     let Some((m, om)) = ready(name) else { return };
     let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256, &Default::default()).unwrap();
     let mut l = lm
-        .session(&fcbench_llama::SessionOptions {
+        .session(&SessionOptions {
             threads: 2,
             context_size: 2048,
             max_sequences: 4,
-            flash_attn: Default::default(),
         })
         .unwrap();
     let mut o = om.session(&opts()).unwrap();
-    let tokens = l.tokenize(prompt, true).unwrap();
-    assert_eq!(o.tokenize(prompt, true).unwrap(), tokens, "same token ids");
+    let tokens = l.vocab().tokenize(prompt, true).unwrap();
+    assert_eq!(
+        o.vocab().tokenize(prompt, true).unwrap(),
+        tokens,
+        "same token ids"
+    );
 
     // 1. Last-position logits after the prompt.
     l.prefill(0, 0, &tokens).unwrap();
@@ -129,10 +132,10 @@ fn shared_prefix_heads_equal_solo_runs() {
         return;
     };
     let mut s = om.session(&opts()).unwrap();
-    let prompt = s.tokenize(CHATML_PROMPT, true).unwrap();
+    let prompt = s.vocab().tokenize(CHATML_PROMPT, true).unwrap();
     let tails: Vec<Vec<TokenId>> = HEAD_TAILS
         .iter()
-        .map(|t| s.tokenize(t, false).unwrap())
+        .map(|t| s.vocab().tokenize(t, false).unwrap())
         .collect();
     let heads = forked_heads(&mut s, &prompt, &tails).unwrap();
     let (forked, stepped) = (&heads.forked, &heads.stepped);
@@ -170,9 +173,12 @@ fn truncate_and_short_fork_equal_a_fresh_run() {
         return;
     };
     let mut s = om.session(&opts()).unwrap();
-    let prompt = s.tokenize(CHATML_PROMPT, true).unwrap();
+    let prompt = s.vocab().tokenize(CHATML_PROMPT, true).unwrap();
     let keep = prompt.len() / 2;
-    let other = s.tokenize("Build an archer tower at 2, 3.", false).unwrap();
+    let other = s
+        .vocab()
+        .tokenize("Build an archer tower at 2, 3.", false)
+        .unwrap();
 
     let mut fresh = om.session(&opts()).unwrap();
     let mut want = prompt[..keep].to_vec();
@@ -202,16 +208,15 @@ fn gemma3_sliding_window_past_512_tokens() {
     };
     let lm = fcbench_llama::LlamaModel::load(&m.path, &m.sha256, &Default::default()).unwrap();
     let mut l = lm
-        .session(&fcbench_llama::SessionOptions {
+        .session(&SessionOptions {
             threads: 2,
             context_size: 2048,
             max_sequences: 2,
-            flash_attn: Default::default(),
         })
         .unwrap();
     let mut o = om.session(&opts()).unwrap();
     let text = long_gemma_prompt();
-    let tokens = l.tokenize(&text, true).unwrap();
+    let tokens = l.vocab().tokenize(&text, true).unwrap();
     assert!(tokens.len() > 700, "{} tokens", tokens.len());
     l.prefill(0, 0, &tokens).unwrap();
     // In two chunks, so that the second sees the first as past keys under the window.

@@ -216,27 +216,6 @@ impl CallBackend for ReplayBackend {
     }
 }
 
-/// Where the SimpleTool reproduction fixtures are: `$FCBENCH_REPRO_DIR`, else the workspace's
-/// sibling `shared/data/simpletool-repro` (where CI lays them). `None`, with a printed reason,
-/// when they are absent, so tests that need them skip instead of failing on other machines.
-pub fn repro_fixtures_dir() -> Option<std::path::PathBuf> {
-    let dir = std::env::var_os("FCBENCH_REPRO_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../../shared/data/simpletool-repro")
-        });
-    if dir.join("results/RT-Qwen3-4B-eager").is_dir() {
-        Some(dir)
-    } else {
-        fcbench_core::agreement::skip_or_fail(&format!(
-            "SimpleTool reproduction fixtures not found at {} (set FCBENCH_REPRO_DIR)",
-            dir.display()
-        ));
-        None
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -181,7 +181,7 @@ fn check(dir: &Path, dataset: &str, cases: Vec<Case>) -> Tally {
 
 #[test]
 fn replayed_verdicts_equal_the_recorded_ones_on_every_row() {
-    let Some(dir) = fcbench_replay::repro_fixtures_dir() else {
+    let Some(dir) = fcbench_core::agreement::repro_fixtures_dir() else {
         return;
     };
     let sets = [

@@ -1,19 +1,27 @@
 //! Backends compiled into this binary (each behind its cargo feature), opened by name.
+//!
+//! A token-level backend is registered by one line in [`ENGINES`]; `run`, `heads`, `serve`
+//! and the TUI find and open engines only through [`load`], with options from [`EngineArgs`].
 
 use anyhow::{bail, Result};
-use fcbench_core::backend::{CallBackend, DeviceOptions, FlashAttn, TokenBackend, WeightMode};
+use fcbench_core::backend::{
+    CallBackend, Engine, EngineOptions, FlashAttn, LoadedEngine, SessionOptions, WeightMode,
+};
 use fcbench_core::models::ResolvedModel;
+
+/// Every token-level engine in this build: the one place a backend crate is registered.
+const ENGINES: &[&dyn Engine] = &[
+    #[cfg(feature = "llama")]
+    &fcbench_llama::Llama,
+    #[cfg(feature = "candle")]
+    &fcbench_candle::Candle,
+    #[cfg(feature = "ort")]
+    &fcbench_ort::Ort,
+];
 
 /// Names of the token-level backends this build has.
 pub fn available() -> Vec<&'static str> {
-    vec![
-        #[cfg(feature = "llama")]
-        "llama",
-        #[cfg(feature = "candle")]
-        "candle",
-        #[cfg(feature = "ort")]
-        "ort",
-    ]
+    ENGINES.iter().map(|e| e.name()).collect()
 }
 
 /// Names of the call-level backends (whole calls: recorded outputs, servers) this build has.
@@ -71,9 +79,12 @@ pub fn open_calls(
     }
 }
 
-/// Where an engine that can offload runs: shared by `run`, `tui`, `heads` and `serve`.
+/// How to run an engine, shared by `run`, `tui`, `heads` and `serve` (flattened into each).
 #[derive(clap::Args, Debug, Clone, Default)]
-pub struct DeviceArgs {
+pub struct EngineArgs {
+    /// Threads for the engine (prefill and decode); default: all available cores.
+    #[arg(long)]
+    pub threads: Option<usize>,
     /// Layers to offload to a GPU (llama). Default: all, when this build's llama.cpp has a GPU
     /// backend and sees a device; 0 keeps the weights on the CPU.
     #[arg(long, env = "FCBENCH_GPU_LAYERS")]
@@ -91,123 +102,56 @@ pub struct DeviceArgs {
     /// file's own types.
     #[arg(long, default_value = "auto", env = "FCBENCH_CANDLE_WEIGHTS")]
     pub candle_weights: WeightMode,
+    /// `--backend ort`: ONNX Runtime execution provider (`cpu`; others where this build has them).
+    #[arg(long, env = "FCBENCH_ORT_PROVIDER", default_value = "cpu")]
+    pub ort_provider: String,
 }
 
-impl DeviceArgs {
-    pub fn options(&self) -> DeviceOptions {
-        DeviceOptions {
+impl EngineArgs {
+    pub fn options(&self) -> EngineOptions {
+        EngineOptions {
             gpu_layers: self.gpu_layers,
             devices: self.device.clone(),
             flash_attn: self.flash_attn,
             candle_weights: self.candle_weights,
+            ort_provider: Some(self.ort_provider.clone()),
+        }
+    }
+
+    /// `--threads`, or every available core.
+    pub fn threads(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    /// A session of `context_size` tokens and `max_sequences` sequences on `--threads`.
+    pub fn session(&self, context_size: usize, max_sequences: usize) -> SessionOptions {
+        SessionOptions {
+            threads: self.threads(),
+            context_size,
+            max_sequences,
         }
     }
 }
 
-/// A model loaded into one backend; sessions (one per arm) are opened on it.
-pub enum LoadedModel {
-    #[cfg(feature = "llama")]
-    Llama(fcbench_llama::LlamaModel),
-    // Boxed: the candle model holds its weights inline and is much larger than the others.
-    #[cfg(feature = "candle")]
-    Candle(Box<fcbench_candle::CandleModel>),
-    #[cfg(feature = "ort")]
-    Ort(Box<fcbench_ort::OrtModel>),
-}
-
-pub struct SessionOptions {
-    pub threads: usize,
-    pub context_size: usize,
-    pub max_sequences: usize,
-    /// ONNX Runtime execution provider (`--ort-provider`); other backends ignore it.
-    #[cfg_attr(not(feature = "ort"), allow(dead_code))]
-    pub ort_provider: String,
-    /// llama only; the others have no such kernel choice.
-    pub flash_attn: FlashAttn,
-}
-
-impl LoadedModel {
-    /// Load `model` into `backend`; `dev` places it (llama), and backends that run on the CPU
-    /// only refuse a request for a GPU rather than ignore it.
-    pub fn load(backend: &str, model: &ResolvedModel, dev: &DeviceOptions) -> Result<LoadedModel> {
-        let wants_gpu = dev.gpu_layers.is_some_and(|n| n > 0)
-            || dev.devices.iter().any(|d| !d.eq_ignore_ascii_case("cpu"));
-        if backend != "llama" && wants_gpu {
-            bail!(
-                "--gpu-layers/--device place llama.cpp's layers; the {backend} backend runs on the CPU in this build"
-            );
-        }
-        match backend {
-            #[cfg(feature = "llama")]
-            "llama" => Ok(LoadedModel::Llama(fcbench_llama::LlamaModel::load(
-                &model.path,
-                &model.sha256,
-                dev,
-            )?)),
-            #[cfg(feature = "candle")]
-            "candle" => Ok(LoadedModel::Candle(Box::new(
-                fcbench_candle::CandleModel::load(&model.path, &model.sha256, dev.candle_weights)?,
-            ))),
-            #[cfg(feature = "ort")]
-            "ort" => Ok(LoadedModel::Ort(Box::new(fcbench_ort::OrtModel::load(
-                &model.path,
-                &model.sha256,
-            )?))),
-            other => bail!(
-                "backend `{other}` is not in this build (available: {}; call-level: {}); backends are cargo features of the `fcbench` crate",
-                available().join(", "),
-                call_level().join(", ")
-            ),
-        }
+/// Load `model` into engine `backend` (untimed). An engine that cannot place layers refuses a
+/// device request rather than ignore it.
+pub fn load(
+    backend: &str,
+    model: &ResolvedModel,
+    opts: &EngineOptions,
+) -> Result<Box<dyn LoadedEngine>> {
+    let Some(engine) = ENGINES.iter().find(|e| e.name() == backend) else {
+        bail!(
+            "backend `{backend}` is not in this build (available: {}; call-level: {}); backends are cargo features of the `fcbench` crate",
+            available().join(", "),
+            call_level().join(", ")
+        );
+    };
+    if opts.wants_gpu() && !engine.places_layers() {
+        bail!(
+            "--gpu-layers/--device place llama.cpp's layers; the {backend} backend runs on the CPU in this build"
+        );
     }
-
-    /// What the user should know about this model on this backend (shown as run warnings, or
-    /// on stderr outside a run), e.g. weight types without fast kernels.
-    pub fn notes(&self, model: &ResolvedModel) -> Vec<String> {
-        match self {
-            #[cfg(feature = "candle")]
-            LoadedModel::Candle(m) => {
-                let slow = m.slow_weight_types();
-                if slow.is_empty() {
-                    return Vec::new();
-                }
-                vec![format!(
-                    "candle: {} holds {} weights, which candle runs without SIMD kernels; `--candle-weights auto` (the default) dequantises them to f32 at load, or `fcbench models quantize {} q4_0` makes a file both backends run fast",
-                    model.name,
-                    slow.join("/"),
-                    model.name
-                )]
-            }
-            #[allow(unreachable_patterns)]
-            _ => {
-                let _ = model;
-                Vec::new()
-            }
-        }
-    }
-
-    pub fn session(&self, o: &SessionOptions) -> Result<Box<dyn TokenBackend + '_>> {
-        match self {
-            #[cfg(feature = "llama")]
-            LoadedModel::Llama(m) => Ok(Box::new(m.session(&fcbench_llama::SessionOptions {
-                threads: o.threads,
-                context_size: o.context_size,
-                max_sequences: o.max_sequences,
-                flash_attn: o.flash_attn,
-            })?)),
-            #[cfg(feature = "candle")]
-            LoadedModel::Candle(m) => Ok(Box::new(m.session(&fcbench_candle::SessionOptions {
-                threads: o.threads,
-                context_size: o.context_size,
-                max_sequences: o.max_sequences,
-            })?)),
-            #[cfg(feature = "ort")]
-            LoadedModel::Ort(m) => Ok(Box::new(m.session(&fcbench_ort::SessionOptions {
-                threads: o.threads,
-                context_size: o.context_size,
-                max_sequences: o.max_sequences,
-                provider: fcbench_ort::Provider::parse(&o.ort_provider)?,
-            })?)),
-        }
-    }
+    Ok(engine.load(model, opts)?)
 }

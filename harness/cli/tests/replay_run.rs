@@ -8,7 +8,7 @@ use fcbench_core::record::{CallRecord, RunSummary};
 
 #[test]
 fn replay_prints_the_published_exec_simple_accuracy() {
-    let Some(repro) = fcbench_replay::repro_fixtures_dir() else {
+    let Some(repro) = fcbench_core::agreement::repro_fixtures_dir() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

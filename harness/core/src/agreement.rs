@@ -1,5 +1,6 @@
 //! What the backends' agreement tests against llama.cpp share: the fixed prompts, finding a
-//! cached model (or saying why the test skips), and comparing two logits rows.
+//! cached model or the SimpleTool fixtures (or saying why the test skips), and comparing two
+//! logits rows. Behind the `test-support` feature: test code only.
 
 use crate::backend::{BackendError, BatchEntry, TokenBackend, TokenId};
 use crate::models::{self, ResolvedModel};
@@ -200,6 +201,27 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         .zip(b)
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
+}
+
+/// Where the SimpleTool reproduction fixtures are: `$FCBENCH_REPRO_DIR`, else the workspace's
+/// sibling `shared/data/simpletool-repro` (where CI lays them). `None`, with a printed reason,
+/// when they are absent, so tests that need them skip instead of failing on other machines.
+pub fn repro_fixtures_dir() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("FCBENCH_REPRO_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../../shared/data/simpletool-repro")
+        });
+    if dir.join("results/RT-Qwen3-4B-eager").is_dir() {
+        Some(dir)
+    } else {
+        skip_or_fail(&format!(
+            "SimpleTool reproduction fixtures not found at {} (set FCBENCH_REPRO_DIR)",
+            dir.display()
+        ));
+        None
+    }
 }
 
 #[cfg(test)]

@@ -194,18 +194,72 @@ impl Placement {
     }
 }
 
-/// Where to run an engine that can offload (`--gpu-layers`, `--device`, `--flash-attn`), and
-/// how candle holds the weights (`--candle-weights`). Engines without devices refuse a device
-/// request.
+/// How to open an engine: where it runs (`--gpu-layers`, `--device`, `--flash-attn`,
+/// `--ort-provider`) and how candle holds the weights (`--candle-weights`). One struct for every
+/// engine: each reads the fields that concern it, and an engine without devices refuses a
+/// device request rather than ignore it ([`Engine::places_layers`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DeviceOptions {
+pub struct EngineOptions {
     /// Layers to offload; `None` = the engine's default (all, where a GPU backend is present).
     pub gpu_layers: Option<u32>,
     /// Devices by the engine's names (`CUDA0`, `Vulkan1`, …); empty = the engine's choice.
     pub devices: Vec<String>,
     pub flash_attn: FlashAttn,
-    /// How the candle backend holds weight matrices (`--candle-weights`); others ignore it.
+    /// How the candle backend holds weight matrices; others ignore it.
     pub candle_weights: WeightMode,
+    /// ONNX Runtime execution provider (`cpu`, …); `None` = CPU. Others ignore it.
+    pub ort_provider: Option<String>,
+}
+
+impl EngineOptions {
+    /// True when a layer or device other than the CPU is asked for.
+    pub fn wants_gpu(&self) -> bool {
+        self.gpu_layers.is_some_and(|n| n > 0)
+            || self.devices.iter().any(|d| !d.eq_ignore_ascii_case("cpu"))
+    }
+}
+
+/// One session's size: every engine opens its sessions from this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// Threads for prefill and decode.
+    pub threads: usize,
+    /// Tokens of KV cache.
+    pub context_size: usize,
+    /// Sequences: heads + 1 for the shared prompt.
+    pub max_sequences: usize,
+}
+
+/// A token-level engine this build can open by name: what `--backend NAME` finds. Each
+/// backend crate exports one; the CLI lists them in one place (`harness/cli/src/backends.rs`).
+pub trait Engine: Sync {
+    /// The name on the command line and in every record (`llama`, `candle`, `ort`).
+    fn name(&self) -> &'static str;
+
+    /// Whether `--gpu-layers`/`--device` mean anything to this engine.
+    fn places_layers(&self) -> bool {
+        false
+    }
+
+    /// Load `model` (untimed: model load is never inside a call's latency).
+    fn load(
+        &self,
+        model: &crate::models::ResolvedModel,
+        opts: &EngineOptions,
+    ) -> Result<Box<dyn LoadedEngine>, BackendError>;
+}
+
+/// A model loaded into an engine; sessions (one per arm) are opened on it.
+pub trait LoadedEngine {
+    /// Open a session with its own KV cache (untimed).
+    fn session(&self, opts: &SessionOptions) -> Result<Box<dyn TokenBackend + '_>, BackendError>;
+
+    /// What the user should know about `model` on this engine (shown as run warnings), e.g.
+    /// weight types without fast kernels.
+    fn notes(&self, model: &crate::models::ResolvedModel) -> Vec<String> {
+        let _ = model;
+        Vec::new()
+    }
 }
 
 /// How the candle backend holds the model's weight matrices in memory (llama.cpp and ONNX
@@ -251,12 +305,6 @@ impl std::str::FromStr for WeightMode {
     }
 }
 
-impl DeviceOptions {
-    pub fn is_default(&self) -> bool {
-        *self == DeviceOptions::default()
-    }
-}
-
 /// Flash attention policy.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -290,22 +338,20 @@ impl std::str::FromStr for FlashAttn {
     }
 }
 
-/// A token-level inference engine with a multi-sequence KV cache.
-///
-/// The decoding engine drives it as follows: `prefill` the shared prompt into sequence 0,
-/// `fork` sequence 0 into each head's sequence (shared prefix, no recomputation), then call
-/// `step` once per decoding step with one entry per live head. Finished heads are simply left
-/// out of the next batch.
-///
-/// **Timing contract.** Engines may return from `prefill`, `fork` and `step` before their work
-/// is done (a GPU queue). Every timed region in fcbench (a call's prefill and decode steps,
-/// `heads` steps) ends with [`TokenBackend::synchronize`] before the clock is read, so a time
-/// is always launch *and* completion. Inside a call's timing: `prefill` of the uncached
-/// prompt, `fork`, `step`, `logits` and `synchronize`. Outside it: tokenization, `clear` and
-/// `truncate` (cache housekeeping between calls), `info`.
-pub trait TokenBackend {
-    fn info(&self) -> &BackendInfo;
+/// What a vocabulary says a token is, for the spare-token policy (`markers::spare_tokens`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Marked unused or reserved by the vocabulary.
+    Unused,
+    /// A control token with no role of its own (not BOS, EOS, EOT, padding or newline).
+    Control,
+    /// Anything else: text pieces, bytes, and the control tokens that play a role.
+    Other,
+}
 
+/// A model's vocabulary: text to token ids and back, and which tokens end generation. Every
+/// method is outside the timed region (prompts are tokenized before the clock starts).
+pub trait Vocabulary {
     /// Tokenize `text`, parsing special tokens (`<|im_start|>` etc.) as single tokens. No BOS is
     /// added unless `add_bos`.
     fn tokenize(&self, text: &str, add_bos: bool) -> Result<Vec<TokenId>, BackendError>;
@@ -320,20 +366,48 @@ pub trait TokenBackend {
     /// End of generation: EOS, end of turn and the like.
     fn is_end_of_generation(&self, token: TokenId) -> bool;
 
-    /// Tokens that the model does not use and that may stand in for protocol markers in forced
-    /// mode (reserved/unused tokens first, then spare control tokens), in a stable order.
-    fn spare_tokens(&self) -> Vec<TokenId>;
+    /// What the vocabulary marks `token` as (its attributes, not a guess from its text).
+    fn token_kind(&self, token: TokenId) -> TokenKind;
 
+    /// Number of token ids (`0..vocab_size()`).
     fn vocab_size(&self) -> usize;
+}
+
+/// A token-level inference engine with a multi-sequence KV cache.
+///
+/// The decoding engine drives it as follows: `prefill` the shared prompt into sequence 0,
+/// `fork` sequence 0 into each head's sequence (shared prefix, no recomputation), then call
+/// `step` once per decoding step with one entry per live head. Finished heads are simply left
+/// out of the next batch.
+///
+/// **Timing contract.** Engines may return from `prefill`, `fork` and `step` before their work
+/// is done (a GPU queue). Every timed region in fcbench (a call's prefill and decode steps,
+/// `heads` steps) ends with [`TokenBackend::synchronize`] before the clock is read, so a time
+/// is always launch *and* completion. Inside a call's timing: `prefill` of the uncached
+/// prompt, `fork`, `step`, `logits` and `synchronize`. Outside it: the [`Vocabulary`]
+/// (tokenization), `clear` and `truncate` (cache housekeeping between calls), `info`.
+pub trait TokenBackend {
+    fn info(&self) -> &BackendInfo;
+
+    /// The model's vocabulary (untimed).
+    fn vocab(&self) -> &dyn Vocabulary;
 
     /// Run `tokens` through the model into `seq`, starting at `start_pos`. Afterwards
-    /// `logits(0)` is the distribution after the last token.
+    /// `logits(0)` is the distribution after the last token. Provided: one [`step`] over
+    /// [`prefill_batch`], which is what every engine does.
+    ///
+    /// [`step`]: TokenBackend::step
     fn prefill(
         &mut self,
         seq: SeqId,
         start_pos: u32,
         tokens: &[TokenId],
-    ) -> Result<(), BackendError>;
+    ) -> Result<(), BackendError> {
+        if tokens.is_empty() {
+            return Ok(());
+        }
+        self.step(&prefill_batch(seq, start_pos, tokens))
+    }
 
     /// Make positions `0..len` of `src` visible to `dst` too (shared prefix; no recomputation).
     fn fork(&mut self, src: SeqId, dst: SeqId, len: u32) -> Result<(), BackendError>;

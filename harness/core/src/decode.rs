@@ -10,7 +10,7 @@
 //! head sequence the backend was opened with is cleared, so each call meets a cache that holds
 //! only what its regime allows in sequence 0.
 
-use crate::backend::{BackendError, BatchEntry, SeqId, TokenBackend, TokenId};
+use crate::backend::{BackendError, BatchEntry, SeqId, TokenBackend, TokenId, Vocabulary};
 use crate::markers::MarkerMap;
 use crate::protocol::PromptPlan;
 use crate::record::{CacheRegime, DecodeMode, HeadRecord, StopReason};
@@ -37,6 +37,8 @@ pub struct PreparedCall {
     /// reusable part).
     pub prefix_len: usize,
     pub heads: Vec<PreparedHead>,
+    /// The protocol's end-of-turn marker ([`PromptPlan::end_of_turn`]).
+    pub end_of_turn: &'static str,
 }
 
 impl PreparedCall {
@@ -52,7 +54,7 @@ fn common_prefix(a: &[TokenId], b: &[TokenId]) -> usize {
 /// Tokenize a plan. Each head's full prompt is tokenized whole (so the tokenization is exactly
 /// what a single-prompt engine would see) and the shared part is their longest common prefix.
 pub fn prepare(
-    backend: &dyn TokenBackend,
+    backend: &dyn Vocabulary,
     markers: &MarkerMap,
     plan: &PromptPlan,
     mode: DecodeMode,
@@ -98,6 +100,7 @@ pub fn prepare(
         shared: first[..shared_len].to_vec(),
         prefix_len,
         heads,
+        end_of_turn: plan.end_of_turn,
     })
 }
 
@@ -115,6 +118,8 @@ pub struct DecodeOptions {
 #[derive(Debug, Clone, Default)]
 pub struct CallOutcome {
     pub heads: Vec<HeadRecord>,
+    /// Tokens of the whole prompt (shared part and the longest head tail).
+    pub prompt_tokens: usize,
     pub cached_tokens: usize,
     pub prefilled_tokens: usize,
     pub prefill_ms: f64,
@@ -240,7 +245,20 @@ impl<'b> Decoder<'b> {
         Ok(())
     }
 
-    /// Run one call under the regime's cache policy and time it.
+    /// One whole call, as `run`, `serve` and every token-level arm make it: tokenize `plan`
+    /// (untimed), then [`Decoder::run`] it (timed).
+    pub fn call(
+        &mut self,
+        plan: &PromptPlan,
+        opts: &DecodeOptions,
+    ) -> Result<CallOutcome, BackendError> {
+        let prepared = prepare(self.backend.vocab(), &self.markers, plan, opts.mode)?;
+        let mut outcome = self.run(&prepared, opts)?;
+        outcome.prompt_tokens = prepared.prompt_tokens();
+        Ok(outcome)
+    }
+
+    /// Run one prepared call under the regime's cache policy and time it.
     pub fn run(
         &mut self,
         call: &PreparedCall,
@@ -311,7 +329,7 @@ impl<'b> Decoder<'b> {
             self.prefill_tails(&mut heads)?;
             engine += ms(t);
             out.prefill_ms = ms(start);
-            self.decode_loop(&mut heads, opts, &mut out, &mut engine)?;
+            self.decode_loop(&mut heads, opts, &mut out, &mut engine, call.end_of_turn)?;
         } else {
             // Serial: the same heads, one after another; each head's tag prefill is part of
             // the sequential cost, so only the shared prompt counts as prefill.
@@ -321,7 +339,13 @@ impl<'b> Decoder<'b> {
                 self.backend.fork(0, heads[i].seq, shared_len)?;
                 self.prefill_tails(&mut heads[i..=i])?;
                 engine += ms(t);
-                self.decode_loop(&mut heads[i..=i], opts, &mut out, &mut engine)?;
+                self.decode_loop(
+                    &mut heads[i..=i],
+                    opts,
+                    &mut out,
+                    &mut engine,
+                    call.end_of_turn,
+                )?;
             }
         }
         out.e2e_ms = ms(start);
@@ -396,9 +420,10 @@ impl<'b> Decoder<'b> {
         opts: &DecodeOptions,
         out: &mut CallOutcome,
         engine: &mut f64,
+        end_of_turn: &str,
     ) -> Result<(), BackendError> {
         for h in heads.iter_mut() {
-            self.check_stop(h, opts.max_head_tokens);
+            self.check_stop(h, opts.max_head_tokens, end_of_turn);
         }
         loop {
             let live: Vec<usize> = (0..heads.len())
@@ -426,7 +451,7 @@ impl<'b> Decoder<'b> {
             for (row, &i) in live.iter().enumerate() {
                 heads[i].pos += 1;
                 self.choose_and_emit(&mut heads[i], row);
-                self.check_stop(&mut heads[i], opts.max_head_tokens);
+                self.check_stop(&mut heads[i], opts.max_head_tokens, end_of_turn);
             }
         }
     }
@@ -452,10 +477,10 @@ impl<'b> Decoder<'b> {
         h.tokens.push(tok);
         h.last = tok;
         h.bytes
-            .extend(self.markers.token_bytes(&*self.backend, tok));
+            .extend(self.markers.token_bytes(self.backend.vocab(), tok));
     }
 
-    fn check_stop(&self, h: &mut LiveHead, cap: usize) {
+    fn check_stop(&self, h: &mut LiveHead, cap: usize, end_of_turn: &str) {
         if h.stop.is_some() || h.tokens.is_empty() {
             return;
         }
@@ -467,13 +492,13 @@ impl<'b> Decoder<'b> {
         {
             let reason = if m == crate::protocol::NULL_MARKER {
                 StopReason::Null
-            } else if m == "<|im_end|>" || m == "<end_of_turn>" {
+            } else if m == end_of_turn {
                 StopReason::EndOfTurn
             } else {
                 StopReason::Marker
             };
             h.stop = Some((reason, Some(m.clone())));
-        } else if self.backend.is_end_of_generation(h.last) {
+        } else if self.backend.vocab().is_end_of_generation(h.last) {
             h.stop = Some((StopReason::EndOfTurn, None));
         } else if h.tokens.len() >= cap {
             h.stop = Some((StopReason::Length, None));
@@ -749,8 +774,8 @@ mod tests {
         let mut b = crate::scripted::Queued::new(engine("3</arg1>"), |_, _| 3.0);
         let p = Protocol::SimpleTool;
         let plan = p.plan(&case(), &PlanOptions::default()).unwrap();
-        let markers = MarkerMap::build(&b, &p.markers(), false);
-        let call = prepare(&b, &markers, &plan, DecodeMode::Free).unwrap();
+        let markers = MarkerMap::build(b.vocab(), &p.markers(), false);
+        let call = prepare(b.vocab(), &markers, &plan, DecodeMode::Free).unwrap();
         let mut d = Decoder::new(&mut b, markers);
         let opts = DecodeOptions {
             mode: DecodeMode::Free,

@@ -1,7 +1,6 @@
 //! fcbench-core: everything about measuring function-call latency that is neither a terminal
 //! nor an engine. The CLI, the TUI, reports and the CI gate are thin layers over it.
 
-pub mod agreement;
 pub mod backend;
 pub mod decode;
 pub mod machine;
@@ -19,5 +18,9 @@ pub mod stats;
 pub mod summary;
 pub mod sweep;
 
-#[cfg(test)]
-pub(crate) mod scripted;
+// Helpers for tests only, here and in other crates (`features = ["test-support"]` in their
+// dev-dependencies): never part of a binary that measures.
+#[cfg(feature = "test-support")]
+pub mod agreement;
+#[cfg(any(test, feature = "test-support"))]
+pub mod scripted;

@@ -4,10 +4,37 @@
 //! `<start_function_call>`, …) as single tokens; a base model splits them into pieces, which
 //! would charge each protocol for tokens a real deployment never decodes. In forced mode each
 //! marker the vocabulary lacks is mapped to one spare token (reserved/unused tokens first): an
-//! explicit choice, recorded in the manifest, and switchable off.
+//! explicit choice, recorded in the manifest, and switchable off. Which tokens count as spare is
+//! decided here, once, for every engine ([`spare_tokens`]).
 
-use crate::backend::{BackendError, TokenBackend, TokenId};
+use crate::backend::{BackendError, TokenId, TokenKind, Vocabulary};
 use serde::{Deserialize, Serialize};
+
+/// Tokens that the model does not use and that may stand in for protocol markers in forced
+/// mode, in a stable order: the unused/reserved ones first (by the vocabulary's mark or their
+/// `<unused…>`/`reserved_special_token` name), then control tokens that play no part in a chat
+/// turn (chat-template markers such as `<|im_…|>` and `…turn>` are in use, so never spare).
+pub fn spare_tokens(vocab: &dyn Vocabulary) -> Vec<TokenId> {
+    let mut unused = Vec::new();
+    let mut control = Vec::new();
+    for t in 0..vocab.vocab_size() as TokenId {
+        let kind = vocab.token_kind(t);
+        let text = String::from_utf8_lossy(&vocab.token_bytes(t)).into_owned();
+        let unused_name = (text.starts_with("<unused") || text.contains("reserved_special_token"))
+            && text.ends_with('>');
+        if kind == TokenKind::Unused || unused_name {
+            unused.push(t);
+        } else if kind == TokenKind::Control
+            && !vocab.is_end_of_generation(t)
+            && !text.starts_with("<|im_")
+            && !text.contains("turn>")
+        {
+            control.push(t);
+        }
+    }
+    unused.extend(control);
+    unused
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct MarkerEntry {
@@ -36,15 +63,15 @@ pub struct MarkerMap {
 impl MarkerMap {
     /// Find each marker in the vocabulary, mapping the missing ones to spare tokens when
     /// `map_missing` (in order, until spares run out).
-    pub fn build(backend: &dyn TokenBackend, markers: &[String], map_missing: bool) -> MarkerMap {
-        let mut spares = backend.spare_tokens().into_iter().filter(|t| {
-            let text = String::from_utf8_lossy(&backend.token_bytes(*t)).into_owned();
+    pub fn build(vocab: &dyn Vocabulary, markers: &[String], map_missing: bool) -> MarkerMap {
+        let mut spares = spare_tokens(vocab).into_iter().filter(|t| {
+            let text = String::from_utf8_lossy(&vocab.token_bytes(*t)).into_owned();
             !markers.contains(&text)
         });
         let entries = markers
             .iter()
             .map(|m| {
-                if let Some(t) = backend.single_token(m) {
+                if let Some(t) = vocab.single_token(m) {
                     return MarkerEntry {
                         marker: m.clone(),
                         token: Some(t),
@@ -58,7 +85,7 @@ impl MarkerMap {
                         token: Some(t),
                         how: MarkerHow::Mapped,
                         spare_text: Some(
-                            String::from_utf8_lossy(&backend.token_bytes(t)).into_owned(),
+                            String::from_utf8_lossy(&vocab.token_bytes(t)).into_owned(),
                         ),
                     },
                     None => MarkerEntry {
@@ -83,7 +110,7 @@ impl MarkerMap {
     /// Tokenize `text`, emitting each mapped marker as its stand-in token.
     pub fn tokenize(
         &self,
-        backend: &dyn TokenBackend,
+        vocab: &dyn Vocabulary,
         text: &str,
         add_bos: bool,
     ) -> Result<Vec<TokenId>, BackendError> {
@@ -100,7 +127,7 @@ impl MarkerMap {
                 None => (rest, None),
             };
             if !piece.is_empty() || (first && add_bos) {
-                out.extend(backend.tokenize(piece, first && add_bos)?);
+                out.extend(vocab.tokenize(piece, first && add_bos)?);
             }
             first = false;
             match marker {
@@ -114,10 +141,10 @@ impl MarkerMap {
     }
 
     /// The bytes a token stands for: a mapped marker's text, else the token's own bytes.
-    pub fn token_bytes(&self, backend: &dyn TokenBackend, token: TokenId) -> Vec<u8> {
+    pub fn token_bytes(&self, vocab: &dyn Vocabulary, token: TokenId) -> Vec<u8> {
         match self.mapped().find(|&(_, t)| t == token) {
             Some((m, _)) => m.as_bytes().to_vec(),
-            None => backend.token_bytes(token),
+            None => vocab.token_bytes(token),
         }
     }
 }

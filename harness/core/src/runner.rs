@@ -3,7 +3,7 @@
 //! cases included), results flushed as they come and `summary.json` kept current.
 
 use crate::backend::{BackendError, CallBackend, CallRequest, TokenBackend};
-use crate::decode::{prepare, slot_utilisation, DecodeOptions, Decoder};
+use crate::decode::{slot_utilisation, DecodeOptions, Decoder};
 use crate::markers::MarkerMap;
 use crate::protocol::{PlanError, PlanOptions, Protocol};
 use crate::record::{
@@ -64,7 +64,7 @@ impl<'a> Arm<'a> {
         settings: &RunSettings,
     ) -> Arm<'a> {
         let map = settings.map_markers && settings.mode == DecodeMode::Forced;
-        let markers = MarkerMap::build(&*backend, &protocol.markers(), map);
+        let markers = MarkerMap::build(backend.vocab(), &protocol.markers(), map);
         let info = ArmInfo {
             label,
             backend: backend_name.into(),
@@ -133,6 +133,7 @@ impl Runner<'_, '_> {
         };
         let plan_opts = PlanOptions {
             content_head: self.settings.content_head,
+            ..Default::default()
         };
         // Warm-up: untimed calls on the first runnable case, every arm.
         if let Some(case) = self.cases.iter().find(|c| !c.exceeds_arg_heads()) {
@@ -271,11 +272,8 @@ fn one_call(
             "forced mode needs a gold call, and this case has none".into(),
         )));
     }
-    let (out, prompt_tokens) = match &mut arm.engine {
-        ArmEngine::Tokens(decoder) => {
-            let prepared = prepare(decoder.backend(), decoder.markers(), &plan, opts.mode)?;
-            (decoder.run(&prepared, opts)?, prepared.prompt_tokens())
-        }
+    let out = match &mut arm.engine {
+        ArmEngine::Tokens(decoder) => decoder.call(&plan, opts)?,
         ArmEngine::Calls(backend) => {
             let req = CallRequest {
                 case,
@@ -294,13 +292,13 @@ fn one_call(
                 engine_ms: e2e_ms,
                 ..Default::default()
             };
-            let mut rec = record(arm, case, opts, outcome, 0, protocol);
+            let mut rec = record(arm, case, opts, outcome, protocol);
             rec.engine_reported_ms = reply.engine_ms;
             rec.ttft_ms = reply.ttft_ms;
             return Ok(rec);
         }
     };
-    Ok(record(arm, case, opts, out, prompt_tokens, protocol))
+    Ok(record(arm, case, opts, out, protocol))
 }
 
 fn record(
@@ -308,7 +306,6 @@ fn record(
     case: &Case,
     opts: &DecodeOptions,
     out: crate::decode::CallOutcome,
-    prompt_tokens: usize,
     protocol: Protocol,
 ) -> CallRecord {
     let texts: Vec<(String, String)> = out
@@ -319,13 +316,7 @@ fn record(
     let parsed = protocol.parse(case, &texts);
     // Scorers see every call the output names (strict wants exactly one); the record keeps
     // the first.
-    let calls = match protocol {
-        Protocol::SimpleTool | Protocol::SimpleToolSerial => {
-            crate::protocol::simpletool_decode_calls(case, &texts)
-        }
-        _ => parsed.call.clone().into_iter().collect(),
-    };
-    let verdict = crate::score::verdict(case, &calls);
+    let verdict = crate::score::verdict(case, &parsed.calls);
     CallRecord {
         case_id: case.id.clone(),
         dataset: case.dataset.clone(),
@@ -336,7 +327,7 @@ fn record(
         repeat: 0,
         status: CallStatus::Ok,
         error: None,
-        prompt_tokens,
+        prompt_tokens: out.prompt_tokens,
         cached_tokens: out.cached_tokens,
         prefilled_tokens: out.prefilled_tokens,
         slot_utilisation: slot_utilisation(&out.heads),
@@ -418,7 +409,13 @@ pub fn prompt_template_hashes(
         .iter()
         .map(|p| {
             let plan = p
-                .plan(&probe, &PlanOptions { content_head: true })
+                .plan(
+                    &probe,
+                    &PlanOptions {
+                        content_head: true,
+                        ..Default::default()
+                    },
+                )
                 .expect("probe plan");
             let text = serde_json::to_string(&plan).expect("plans serialise");
             (

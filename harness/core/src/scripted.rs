@@ -1,7 +1,9 @@
 //! A scripted engine for unit tests: a byte-level "tokenizer" and logits that follow a script.
 //! It never stands in for a real backend in a user-facing path.
 
-use crate::backend::{BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId};
+use crate::backend::{
+    BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId, TokenKind, Vocabulary,
+};
 use std::collections::BTreeMap;
 
 /// Tokens: 0..256 are bytes; 256.. are the special strings in `specials`.
@@ -90,10 +92,7 @@ impl Scripted {
     }
 }
 
-impl TokenBackend for Scripted {
-    fn info(&self) -> &BackendInfo {
-        &self.info
-    }
+impl Vocabulary for Scripted {
     fn tokenize(&self, text: &str, _add_bos: bool) -> Result<Vec<TokenId>, BackendError> {
         let mut out = Vec::new();
         let mut rest = text.as_bytes();
@@ -126,11 +125,20 @@ impl TokenBackend for Scripted {
     fn is_end_of_generation(&self, _t: TokenId) -> bool {
         false
     }
-    fn spare_tokens(&self) -> Vec<TokenId> {
-        Vec::new()
+    fn token_kind(&self, _t: TokenId) -> TokenKind {
+        TokenKind::Other
     }
     fn vocab_size(&self) -> usize {
         256 + self.specials.len()
+    }
+}
+
+impl TokenBackend for Scripted {
+    fn info(&self) -> &BackendInfo {
+        &self.info
+    }
+    fn vocab(&self) -> &dyn Vocabulary {
+        self
     }
     fn prefill(&mut self, seq: SeqId, start: u32, tokens: &[TokenId]) -> Result<(), BackendError> {
         let s = self.seqs.entry(seq).or_default();
@@ -217,23 +225,8 @@ impl<B: TokenBackend> TokenBackend for Queued<B> {
     fn info(&self) -> &BackendInfo {
         self.inner.info()
     }
-    fn tokenize(&self, text: &str, add_bos: bool) -> Result<Vec<TokenId>, BackendError> {
-        self.inner.tokenize(text, add_bos)
-    }
-    fn token_bytes(&self, t: TokenId) -> Vec<u8> {
-        self.inner.token_bytes(t)
-    }
-    fn single_token(&self, text: &str) -> Option<TokenId> {
-        self.inner.single_token(text)
-    }
-    fn is_end_of_generation(&self, t: TokenId) -> bool {
-        self.inner.is_end_of_generation(t)
-    }
-    fn spare_tokens(&self) -> Vec<TokenId> {
-        self.inner.spare_tokens()
-    }
-    fn vocab_size(&self) -> usize {
-        self.inner.vocab_size()
+    fn vocab(&self) -> &dyn Vocabulary {
+        self.inner.vocab()
     }
     fn prefill(&mut self, seq: SeqId, start: u32, tokens: &[TokenId]) -> Result<(), BackendError> {
         self.launch(tokens.len());

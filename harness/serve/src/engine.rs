@@ -4,10 +4,12 @@
 //! client has gone stops at the next forward pass ([`Cancellable`]), so an abandoned request
 //! does not hold the engine.
 
-use fcbench_core::backend::{BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId};
-use fcbench_core::decode::{prepare, CallOutcome, DecodeOptions, Decoder};
+use fcbench_core::backend::{
+    BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId, Vocabulary,
+};
+use fcbench_core::decode::{CallOutcome, DecodeOptions, Decoder};
 use fcbench_core::markers::MarkerMap;
-use fcbench_core::protocol::{Parsed, PlanOptions, PromptPlan, Protocol, SIMPLETOOL_SYSTEM_PROMPT};
+use fcbench_core::protocol::{Parsed, PlanOptions, Protocol};
 use fcbench_core::record::{CacheRegime, DecodeMode};
 use fcbench_core::scenario::Case;
 use std::cell::RefCell;
@@ -24,17 +26,10 @@ pub struct Job {
     /// `simpletool` (the function-call API) or `json` (chat completions).
     pub protocol: Protocol,
     pub mode: DecodeMode,
-    pub content_head: bool,
     pub max_head_tokens: usize,
-    /// Replaces SimpleTool's system prompt.
-    pub system: Option<String>,
-    /// Use the case's query as the user turn's body verbatim, instead of the
-    /// `environment/history/query` rendering (chat completions: the client already rendered its
-    /// context into the message). The case must then have no environment or history.
-    pub verbatim_user_turn: bool,
-    /// SimpleTool API: the `history: [...]` body as the client sent it (strings, already
-    /// rendered); the case's own history must then be empty.
-    pub history_text: Option<String>,
+    /// How the protocol renders the case: `<content>` head, system prompt, the client's own
+    /// history strings, or its message verbatim as the user turn.
+    pub plan: PlanOptions,
     /// Set when the client has gone (the handler's future was dropped): decoding stops at the
     /// next forward pass.
     pub cancel: Arc<AtomicBool>,
@@ -46,7 +41,6 @@ pub struct Job {
 #[derive(Debug)]
 pub struct Done {
     pub outcome: CallOutcome,
-    pub prompt_tokens: usize,
     pub parsed: Parsed,
     /// From enqueue to the engine taking the job.
     pub queue_ms: f64,
@@ -91,23 +85,8 @@ impl TokenBackend for Cancellable<'_> {
     fn info(&self) -> &BackendInfo {
         self.inner.info()
     }
-    fn tokenize(&self, text: &str, add_bos: bool) -> Result<Vec<TokenId>, BackendError> {
-        self.inner.tokenize(text, add_bos)
-    }
-    fn token_bytes(&self, token: TokenId) -> Vec<u8> {
-        self.inner.token_bytes(token)
-    }
-    fn single_token(&self, text: &str) -> Option<TokenId> {
-        self.inner.single_token(text)
-    }
-    fn is_end_of_generation(&self, token: TokenId) -> bool {
-        self.inner.is_end_of_generation(token)
-    }
-    fn spare_tokens(&self) -> Vec<TokenId> {
-        self.inner.spare_tokens()
-    }
-    fn vocab_size(&self) -> usize {
-        self.inner.vocab_size()
+    fn vocab(&self) -> &dyn Vocabulary {
+        self.inner.vocab()
     }
     fn prefill(&mut self, seq: SeqId, start: u32, tokens: &[TokenId]) -> Result<(), BackendError> {
         self.check()?;
@@ -205,7 +184,7 @@ pub fn run_engine<'m>(
         .zip(SLOTS)
         .map(|(s, (p, mode))| {
             let map = cfg.map_markers && mode == DecodeMode::Forced;
-            let markers = MarkerMap::build(&*s, &p.markers(), map);
+            let markers = MarkerMap::build(s.vocab(), &p.markers(), map);
             Decoder::new(s, markers)
         })
         .collect();
@@ -252,103 +231,41 @@ pub fn run_engine<'m>(
             );
             continue;
         }
-        let _ = job
-            .reply
-            .send(result.map(|(outcome, prompt_tokens, parsed)| Done {
-                outcome,
-                prompt_tokens,
-                parsed,
-                queue_ms,
-            }));
+        let _ = job.reply.send(result.map(|(outcome, parsed)| Done {
+            outcome,
+            parsed,
+            queue_ms,
+        }));
     }
 }
-
-/// Replace `from` (which must occur) in the prefix and every head prompt.
-fn replace_in_plan(plan: &mut PromptPlan, from: &str, to: &str) -> Result<(), JobError> {
-    if !plan.heads.iter().all(|h| h.prompt.contains(from)) {
-        return Err(JobError::Engine(format!(
-            "prompt template changed: `{}` not found",
-            from.escape_debug()
-        )));
-    }
-    plan.prefix = plan.prefix.replacen(from, to, 1);
-    for h in &mut plan.heads {
-        h.prompt = h.prompt.replacen(from, to, 1);
-    }
-    Ok(())
-}
-
-/// Put the client's history strings into the user turn, which the case rendered with an empty
-/// history. The user turn follows the tool prefix, and its environment line is JSON (newlines
-/// escaped), so the first `\nhistory: []\n` after the prefix is the history line.
-fn set_history(plan: &mut PromptPlan, history: &str) -> Result<(), JobError> {
-    const EMPTY: &str = "\nhistory: []\n";
-    let with = format!("\nhistory: [{history}]\n");
-    for h in &mut plan.heads {
-        let at = h
-            .prompt
-            .strip_prefix(plan.prefix.as_str())
-            .and_then(|rest| rest.find(EMPTY))
-            .map(|i| i + plan.prefix.len())
-            .ok_or_else(|| {
-                JobError::Engine(
-                    "prompt template changed: no empty history line after the tool prefix".into(),
-                )
-            })?;
-        h.prompt.replace_range(at..at + EMPTY.len(), &with);
-    }
-    Ok(())
-}
-
-/// The user-turn opening that SimpleTool's rendering gives an empty environment and history.
-const EMPTY_CONTEXT: &str = "<|im_start|>user\nenvironment: []\nhistory: []\n\n";
 
 fn one_job(
     decoder: &mut Decoder,
     job: &Job,
     cfg: &EngineConfig,
-) -> Result<(CallOutcome, usize, Parsed), JobError> {
-    let mut plan = job
+) -> Result<(CallOutcome, Parsed), JobError> {
+    let plan = job
         .protocol
-        .plan(
-            &job.case,
-            &PlanOptions {
-                content_head: job.content_head,
-            },
-        )
+        .plan(&job.case, &job.plan)
         .map_err(|e| JobError::Invalid(e.to_string()))?;
-    if let Some(system) = &job.system {
-        if job.protocol == Protocol::SimpleTool {
-            replace_in_plan(&mut plan, SIMPLETOOL_SYSTEM_PROMPT, system)?;
-        }
-    }
-    if job.verbatim_user_turn {
-        // The case was built with the message as its query and no environment or history.
-        replace_in_plan(&mut plan, EMPTY_CONTEXT, "<|im_start|>user\n")?;
-    }
-    if let Some(history) = job.history_text.as_deref().filter(|h| !h.is_empty()) {
-        set_history(&mut plan, history)?;
-    }
     let backend_err = |e: BackendError| match e {
         BackendError::ContextOverflow { .. } | BackendError::Tokenize(_) => {
             JobError::Invalid(e.to_string())
         }
         other => JobError::Engine(other.to_string()),
     };
-    let prepared =
-        prepare(decoder.backend(), decoder.markers(), &plan, job.mode).map_err(backend_err)?;
     let opts = DecodeOptions {
         mode: job.mode,
         regime: cfg.regime,
         max_head_tokens: job.max_head_tokens,
         parallel: job.protocol.parallel(),
     };
-    let outcome = decoder.run(&prepared, &opts).map_err(backend_err)?;
+    let outcome = decoder.call(&plan, &opts).map_err(backend_err)?;
     let texts: Vec<(String, String)> = outcome
         .heads
         .iter()
         .map(|h| (h.name.clone(), h.text.clone()))
         .collect();
     let parsed = job.protocol.parse(&job.case, &texts);
-    Ok((outcome, prepared.prompt_tokens(), parsed))
+    Ok((outcome, parsed))
 }

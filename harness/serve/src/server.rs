@@ -208,11 +208,8 @@ fn job(
         case,
         protocol,
         mode,
-        content_head: false,
         max_head_tokens,
-        system: None,
-        verbatim_user_turn: false,
-        history_text: None,
+        plan: Default::default(),
         cancel: Arc::new(AtomicBool::new(false)),
         enqueued: Instant::now(),
         // replaced in `submit`
@@ -226,7 +223,7 @@ fn log(route: &str, done: &Done, start: Instant) {
         done.queue_ms,
         done.outcome.e2e_ms,
         start.elapsed().as_secs_f64() * 1e3,
-        done.prompt_tokens
+        done.outcome.prompt_tokens
     );
 }
 
@@ -248,9 +245,9 @@ async fn function_call(
         api::build_case(query, tools, req.environment, vec![], &ext).map_err(invalid(api))?;
     let tools = case.tools.clone();
     let mut j = job(case, Protocol::SimpleTool, ext.mode, max);
-    j.content_head = req.include_content_head;
-    j.system = req.system.filter(|s| !s.is_empty());
-    j.history_text = Some(history);
+    j.plan.content_head = req.include_content_head;
+    j.plan.system = req.system.filter(|s| !s.is_empty());
+    j.plan.history = Some(history);
     let done = submit(&state, api, j).await?;
     log("POST /v1/function_call", &done, start);
     // The reference's reading: heads trimmed; a function head that is empty or `<|null|>` is
@@ -285,7 +282,7 @@ async fn function_call(
         parsed: done.parsed.call.clone(),
         queue_ms: done.queue_ms,
         server_ms: start.elapsed().as_secs_f64() * 1e3,
-        prompt_tokens: done.prompt_tokens,
+        prompt_tokens: done.outcome.prompt_tokens,
         mode: Some(ext.mode),
         head_records: done.outcome.heads,
     }))
@@ -309,7 +306,8 @@ async fn chat_completions(
     let ext: FcbenchExtension = req.fcbench.clone().unwrap_or_default();
     let case = api::build_case(query, tools, vec![], vec![], &ext).map_err(invalid(api))?;
     let mut j = job(case, Protocol::Json, ext.mode, max);
-    j.verbatim_user_turn = true;
+    // The client already rendered its context into the message.
+    j.plan.bare_user_turn = true;
     let done = submit(&state, api, j).await?;
     log("POST /v1/chat/completions", &done, start);
 
@@ -360,9 +358,9 @@ async fn chat_completions(
             "model": model,
             "choices": [{"index": 0, "message": message, "finish_reason": finish}],
             "usage": {
-                "prompt_tokens": done.prompt_tokens,
+                "prompt_tokens": done.outcome.prompt_tokens,
                 "completion_tokens": completion_tokens,
-                "total_tokens": done.prompt_tokens + completion_tokens,
+                "total_tokens": done.outcome.prompt_tokens + completion_tokens,
             },
             "fcbench": extras,
         }))

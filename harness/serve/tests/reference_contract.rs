@@ -3,7 +3,9 @@
 //! typing, and abandoned requests that stop decoding. The engine behind it is a scripted
 //! byte-level model (tests only): these are properties of the server, not of a model.
 
-use fcbench_core::backend::{BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId};
+use fcbench_core::backend::{
+    BackendError, BackendInfo, BatchEntry, SeqId, TokenBackend, TokenId, Vocabulary,
+};
 use fcbench_serve::{channel, router, run_engine, EngineConfig, HeaderValue, ServeConfig};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -17,6 +19,8 @@ use std::time::{Duration, Instant};
 /// a prompt containing `RAMBLE` makes every head emit `a` forever (until cancelled or capped).
 struct Scripted {
     info: BackendInfo,
+    /// Bytes are tokens: core's scripted vocabulary with no special tokens.
+    bytes: fcbench_core::scripted::Scripted,
     answers: Vec<(&'static str, &'static str)>,
     seqs: BTreeMap<SeqId, Vec<TokenId>>,
     rows: Vec<Vec<f32>>,
@@ -61,23 +65,8 @@ impl TokenBackend for Scripted {
     fn info(&self) -> &BackendInfo {
         &self.info
     }
-    fn tokenize(&self, text: &str, _add_bos: bool) -> Result<Vec<TokenId>, BackendError> {
-        Ok(text.bytes().map(TokenId::from).collect())
-    }
-    fn token_bytes(&self, t: TokenId) -> Vec<u8> {
-        vec![t as u8]
-    }
-    fn single_token(&self, _text: &str) -> Option<TokenId> {
-        None
-    }
-    fn is_end_of_generation(&self, _t: TokenId) -> bool {
-        false
-    }
-    fn spare_tokens(&self) -> Vec<TokenId> {
-        Vec::new()
-    }
-    fn vocab_size(&self) -> usize {
-        256
+    fn vocab(&self) -> &dyn Vocabulary {
+        &self.bytes
     }
     fn prefill(&mut self, seq: SeqId, _start: u32, tokens: &[TokenId]) -> Result<(), BackendError> {
         self.seqs.entry(seq).or_default().extend_from_slice(tokens);
@@ -147,6 +136,7 @@ fn start(cors_origins: &[&str], step_delay: Duration) -> Server {
                     max_sequences: 9,
                     ..Default::default()
                 },
+                bytes: fcbench_core::scripted::Scripted::new(&[], &[]),
                 answers: vec![
                     ("<function>", "move</function>"),
                     ("<arg1>", " Up </arg1>"),

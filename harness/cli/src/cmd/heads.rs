@@ -4,7 +4,7 @@
 //! (see `fcbench_core::sweep`), as a real decode loop runs: a GPU engine reuses its graph, and
 //! no step is timed at launch only.
 
-use crate::backends::{DeviceArgs, LoadedModel, SessionOptions};
+use crate::backends::EngineArgs;
 use anyhow::{bail, Context, Result};
 use fcbench_core::models::{self, DEFAULT_MODEL};
 use fcbench_core::sweep::{sweep_heads, SweepOptions};
@@ -17,13 +17,8 @@ pub struct HeadsArgs {
     pub backend: String,
     #[arg(long, default_value = DEFAULT_MODEL)]
     pub model: String,
-    #[arg(long)]
-    pub threads: Option<usize>,
     #[command(flatten)]
-    pub device: DeviceArgs,
-    /// `--backend ort`: ONNX Runtime execution provider (`cpu`; others where this build has them).
-    #[arg(long, env = "FCBENCH_ORT_PROVIDER", default_value = "cpu")]
-    pub ort_provider: String,
+    pub engine: EngineArgs,
     /// Context length (tokens of a real scenario prompt) at which steps are timed.
     #[arg(long, default_value_t = 512)]
     pub context: usize,
@@ -47,9 +42,7 @@ pub fn run(a: HeadsArgs) -> Result<ExitCode> {
     if a.max_heads == 0 || a.reps == 0 || a.rounds == 0 {
         bail!("--max-heads, --reps and --rounds must be at least 1");
     }
-    let threads = a
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = a.engine.threads();
     let opts = SweepOptions {
         max_heads: a.max_heads,
         reps: a.reps,
@@ -58,17 +51,14 @@ pub fn run(a: HeadsArgs) -> Result<ExitCode> {
     };
     let resolved = models::resolve(&a.model, &mut super::fetch_progress())
         .with_context(|| format!("model `{}`", a.model))?;
-    let model = LoadedModel::load(&a.backend, &resolved, &a.device.options())?;
+    let model = crate::backends::load(&a.backend, &resolved, &a.engine.options())?;
     for note in model.notes(&resolved) {
         eprintln!("note: {note}");
     }
-    let mut session = model.session(&SessionOptions {
-        threads,
-        context_size: (a.context + a.max_heads * opts.growth() + 16).max(1024),
-        max_sequences: a.max_heads + 1,
-        ort_provider: a.ort_provider.clone(),
-        flash_attn: a.device.flash_attn,
-    })?;
+    let mut session = model.session(&a.engine.session(
+        (a.context + a.max_heads * opts.growth() + 16).max(1024),
+        a.max_heads + 1,
+    ))?;
     // A real prompt as context: the default scenario's first SimpleTool prompt, repeated
     // until long enough, cut to exactly `context` tokens.
     let scenario = fcbench_scenarios::load(fcbench_scenarios::DEFAULT_SCENARIO)?;
@@ -76,7 +66,11 @@ pub fn run(a: HeadsArgs) -> Result<ExitCode> {
         .plan(&scenario.cases[0], &Default::default())?;
     let mut ctx = Vec::new();
     while ctx.len() < a.context {
-        ctx.extend(session.tokenize(&plan.heads[0].prompt, ctx.is_empty())?);
+        ctx.extend(
+            session
+                .vocab()
+                .tokenize(&plan.heads[0].prompt, ctx.is_empty())?,
+        );
     }
     ctx.truncate(a.context);
     eprintln!(

@@ -1,7 +1,8 @@
 //! `fcbench run`: every arm over one scenario, interleaved, recorded in a fresh run directory.
 
-use crate::backends::{open_calls, DeviceArgs, LoadedModel, OpenedCalls, SessionOptions};
+use crate::backends::{open_calls, EngineArgs, OpenedCalls};
 use anyhow::{bail, Context, Result};
+use fcbench_core::backend::LoadedEngine;
 use fcbench_core::models::{self, ResolvedModel, DEFAULT_MODEL};
 use fcbench_core::protocol::Protocol;
 use fcbench_core::record::{
@@ -54,14 +55,8 @@ pub struct RunArgs {
     /// Untimed calls per arm before timing starts.
     #[arg(long, default_value_t = 1)]
     pub warmup: u32,
-    /// `--backend ort`: ONNX Runtime execution provider (`cpu`; others where this build has them).
-    #[arg(long, env = "FCBENCH_ORT_PROVIDER", default_value = "cpu")]
-    pub ort_provider: String,
-    /// Threads for the engine (prefill and decode); default: all available cores.
-    #[arg(long)]
-    pub threads: Option<usize>,
     #[command(flatten)]
-    pub device: DeviceArgs,
+    pub engine: EngineArgs,
     /// Only the first N cases (after shuffling, if --seed is given).
     #[arg(long)]
     pub limit: Option<usize>,
@@ -252,9 +247,7 @@ pub fn execute(
         calls.push(opened);
     }
     let (scenario, cases) = load_cases(a)?;
-    let threads = a
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = a.engine.threads();
     let baseline = match &a.baseline {
         Some(b) => {
             if !specs.iter().any(|s| &s.label() == b) {
@@ -302,7 +295,7 @@ pub fn execute(
             resolved.push((s.model.clone(), r));
         }
     }
-    let mut loaded: Vec<((String, String), LoadedModel)> = Vec::new();
+    let mut loaded: Vec<((String, String), Box<dyn LoadedEngine>)> = Vec::new();
     for s in specs
         .iter()
         .zip(&calls)
@@ -316,7 +309,7 @@ pub fn execute(
                 .find(|(n, _)| n == &s.model)
                 .expect("resolved")
                 .1;
-            let m = LoadedModel::load(&s.backend, r, &a.device.options())
+            let m = crate::backends::load(&s.backend, r, &a.engine.options())
                 .with_context(|| format!("loading {} on {}", r.path.display(), s.backend))?;
             for note in m.notes(r) {
                 observer(RunEvent::Warning(note));
@@ -324,14 +317,8 @@ pub fn execute(
             loaded.push((key, m));
         }
     }
-    let session_opts = SessionOptions {
-        threads,
-        context_size: a.ctx,
-        // shared prompt + content + function + six argument heads
-        max_sequences: 9,
-        ort_provider: a.ort_provider.clone(),
-        flash_attn: a.device.flash_attn,
-    };
+    // shared prompt + content + function + six argument heads
+    let session_opts = a.engine.session(a.ctx, 9);
     let mut sessions = Vec::new();
     for (s, c) in specs.iter().zip(&calls) {
         if c.is_some() {

@@ -1,7 +1,7 @@
 //! `fcbench serve`: fcbench's own engine behind the SimpleTool server API and OpenAI-compatible
 //! chat completions.
 
-use crate::backends::{DeviceArgs, LoadedModel, SessionOptions};
+use crate::backends::EngineArgs;
 use anyhow::{bail, Context, Result};
 use fcbench_core::models::{self, DEFAULT_MODEL};
 use fcbench_core::record::CacheRegime;
@@ -31,14 +31,8 @@ pub struct ServeArgs {
     /// SimpleTool's reference server.
     #[arg(long = "cors-origin", value_delimiter = ',')]
     pub cors_origin: Vec<String>,
-    /// `--backend ort`: ONNX Runtime execution provider (`cpu`; others where this build has them).
-    #[arg(long, env = "FCBENCH_ORT_PROVIDER", default_value = "cpu")]
-    pub ort_provider: String,
-    /// Engine threads; default: all available cores.
-    #[arg(long)]
-    pub threads: Option<usize>,
     #[command(flatten)]
-    pub device: DeviceArgs,
+    pub engine: EngineArgs,
     /// Context size (tokens) of each session; longer prompts get 400.
     #[arg(long, default_value_t = 4096)]
     pub ctx: usize,
@@ -87,31 +81,22 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         .collect::<Result<Vec<_>>>()?;
     let resolved = models::resolve(&a.model, &mut super::fetch_progress())
         .with_context(|| format!("model `{}`", a.model))?;
-    let threads = a
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let (handle, jobs) = fcbench_serve::channel(a.max_queue);
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let engine_cfg = fcbench_serve::EngineConfig {
         regime: a.regime,
         map_markers: !a.no_marker_tokens,
     };
-    let session_opts = SessionOptions {
-        threads,
-        context_size: a.ctx,
-        // shared prompt + content + function + six argument heads
-        max_sequences: 9,
-        ort_provider: a.ort_provider.clone(),
-        flash_attn: a.device.flash_attn,
-    };
-    let device = a.device.options();
+    // shared prompt + content + function + six argument heads
+    let session_opts = a.engine.session(a.ctx, 9);
+    let device = a.engine.options();
     let backend = a.backend.clone();
     eprintln!("loading {} on {backend}", resolved.path.display());
     // The engine thread owns the model and its sessions (llama.cpp sessions are not Send).
     let engine = std::thread::Builder::new()
         .name("fcbench-engine".into())
         .spawn(move || {
-            let model = match LoadedModel::load(&backend, &resolved, &device) {
+            let model = match crate::backends::load(&backend, &resolved, &device) {
                 Ok(m) => {
                     for note in m.notes(&resolved) {
                         eprintln!("note: {note}");

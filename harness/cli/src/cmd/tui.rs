@@ -25,10 +25,7 @@ pub fn run(mut a: TuiArgs) -> Result<ExitCode> {
     }
     let (scenario, cases) = load_cases(&a.run)?;
     let case_info = CaseInfo::by_id(&cases);
-    let threads = a
-        .run
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = a.run.engine.threads();
     let mut app = App::new(
         Header {
             scenario: scenario.meta.name.clone(),

@@ -1,7 +1,7 @@
 //! FunctionGemma's own format in the Gemma chat template: a `developer` turn declaring the
 //! functions, output `<start_function_call>call:NAME{k:<escape>v<escape>,n:42}<end_function_call>`.
 
-use super::{user_context, value_text, HeadSpec, Parsed, PlanError, PromptPlan};
+use super::{user_context, value_text, HeadSpec, Parsed, PlanError, PlanOptions, PromptPlan};
 use crate::scenario::{Case, FunctionCall, Tool};
 use serde_json::{Map, Value};
 
@@ -69,11 +69,15 @@ pub fn render_call(call: &FunctionCall) -> String {
     format!("call:{}{{{}}}", call.name, args.join(","))
 }
 
-pub(super) fn plan(case: &Case, reference: Option<&FunctionCall>) -> Result<PromptPlan, PlanError> {
+pub(super) fn plan(
+    case: &Case,
+    reference: Option<&FunctionCall>,
+    opts: &PlanOptions,
+) -> Result<PromptPlan, PlanError> {
     let prefix = prefix(case);
     let prompt = format!(
         "{prefix}<start_of_turn>user\n{}<end_of_turn>\n<start_of_turn>model\n",
-        user_context(case)
+        user_context(case, opts)
     );
     Ok(PromptPlan {
         prefix,
@@ -84,6 +88,7 @@ pub(super) fn plan(case: &Case, reference: Option<&FunctionCall>) -> Result<Prom
             reference: reference
                 .map(|r| format!("<start_function_call>{}<end_function_call>", render_call(r))),
         }],
+        end_of_turn: "<end_of_turn>",
     })
 }
 
@@ -91,6 +96,7 @@ pub(super) fn plan(case: &Case, reference: Option<&FunctionCall>) -> Result<Prom
 pub(super) fn parse(heads: &[(String, String)]) -> Parsed {
     let text = heads.first().map(|(_, t)| t.trim()).unwrap_or("");
     let fail = |why: &str| Parsed {
+        calls: Vec::new(),
         call: None,
         error: Some(why.to_string()),
     };
@@ -115,6 +121,7 @@ pub(super) fn parse(heads: &[(String, String)]) -> Parsed {
     };
     match parse_args(inner) {
         Ok(arguments) => Parsed {
+            calls: Vec::new(),
             call: Some(FunctionCall { name, arguments }),
             error: None,
         },

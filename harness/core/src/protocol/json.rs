@@ -1,7 +1,7 @@
 //! The conventional single-sequence tool call in ChatML (Qwen/Hermes style):
 //! `<tool_call>\n{"name": …, "arguments": {…}}\n</tool_call>`.
 
-use super::{user_context, HeadSpec, Parsed, PlanError, PromptPlan};
+use super::{user_context, HeadSpec, Parsed, PlanError, PlanOptions, PromptPlan};
 use crate::scenario::{Case, FunctionCall};
 use serde_json::{json, Value};
 
@@ -21,11 +21,15 @@ pub(super) fn prefix(case: &Case) -> String {
     s
 }
 
-pub(super) fn plan(case: &Case, reference: Option<&FunctionCall>) -> Result<PromptPlan, PlanError> {
+pub(super) fn plan(
+    case: &Case,
+    reference: Option<&FunctionCall>,
+    opts: &PlanOptions,
+) -> Result<PromptPlan, PlanError> {
     let prefix = prefix(case);
     let prompt = format!(
         "{prefix}<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n",
-        user_context(case)
+        user_context(case, opts)
     );
     let reference = reference.map(|r| {
         format!(
@@ -41,6 +45,7 @@ pub(super) fn plan(case: &Case, reference: Option<&FunctionCall>) -> Result<Prom
             stops: vec!["</tool_call>".into(), "<|im_end|>".into()],
             reference,
         }],
+        end_of_turn: "<|im_end|>",
     })
 }
 
@@ -53,6 +58,7 @@ pub(super) fn parse(heads: &[(String, String)]) -> Parsed {
         return Parsed::default();
     }
     let fail = |why: String| Parsed {
+        calls: Vec::new(),
         call: None,
         error: Some(why),
     };
@@ -74,6 +80,7 @@ pub(super) fn parse(heads: &[(String, String)]) -> Parsed {
         Some(_) => return fail("`arguments` is not an object".into()),
     };
     Parsed {
+        calls: Vec::new(),
         call: Some(FunctionCall {
             name: name.to_string(),
             arguments,

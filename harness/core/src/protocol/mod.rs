@@ -80,18 +80,22 @@ impl Protocol {
             Protocol::SimpleTool | Protocol::SimpleToolSerial => {
                 simpletool::plan(case, reference.as_ref(), opts)
             }
-            Protocol::Json => json::plan(case, reference.as_ref()),
-            Protocol::FunctionGemma => functiongemma::plan(case, reference.as_ref()),
+            Protocol::Json => json::plan(case, reference.as_ref(), opts),
+            Protocol::FunctionGemma => functiongemma::plan(case, reference.as_ref(), opts),
         }
     }
 
     /// Turn decoded head texts (stop markers removed) into at most one call.
     pub fn parse(self, case: &Case, heads: &[(String, String)]) -> Parsed {
-        match self {
+        let mut parsed = match self {
             Protocol::SimpleTool | Protocol::SimpleToolSerial => simpletool::parse(case, heads),
             Protocol::Json => json::parse(heads),
             Protocol::FunctionGemma => functiongemma::parse(heads),
+        };
+        if parsed.calls.is_empty() {
+            parsed.calls = parsed.call.iter().cloned().collect();
         }
+        parsed
     }
 }
 
@@ -120,6 +124,14 @@ impl FromStr for Protocol {
 pub struct PlanOptions {
     /// Add SimpleTool's optional `<content>` head.
     pub content_head: bool,
+    /// Replaces SimpleTool's system prompt (the SimpleTool server API's `system`).
+    pub system: Option<String>,
+    /// The `history: [...]` body as a client sent it (strings, already rendered), instead of
+    /// the case's calls.
+    pub history: Option<String>,
+    /// The user turn is the query alone, without the environment and history lines (a chat
+    /// client's message, verbatim).
+    pub bare_user_turn: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -147,24 +159,36 @@ pub struct PromptPlan {
     /// list): prefilled once per tool set in the `prefix` cache regime.
     pub prefix: String,
     pub heads: Vec<HeadSpec>,
+    /// The chat template's end-of-turn marker: a head stopped by it ended its turn
+    /// (`StopReason::EndOfTurn`), not at a protocol marker.
+    pub end_of_turn: &'static str,
 }
 
 /// A call parsed from head output; `None` when the output names no call or is malformed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Parsed {
+    /// The first call: what a single-call consumer (the record, a server reply) keeps.
     pub call: Option<FunctionCall>,
+    /// Every call the output names, for the scorers (strict wants exactly one); only
+    /// SimpleTool's function head can name several.
+    #[serde(skip)]
+    pub calls: Vec<FunctionCall>,
     /// Why the output could not be parsed, with the raw text kept in the call record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
 /// The user turn's body shared by all protocols, as SimpleTool renders it:
-/// `environment: [...]\nhistory: [...]\n\n<query>`.
-pub(crate) fn user_context(case: &Case) -> String {
+/// `environment: [...]\nhistory: [...]\n\n<query>` (or the query alone, or the client's own
+/// history, as `opts` asks).
+pub(crate) fn user_context(case: &Case, opts: &PlanOptions) -> String {
+    if opts.bare_user_turn {
+        return case.query.clone();
+    }
     format!(
         "environment: {}\nhistory: [{}]\n\n{}",
         crate::pyjson::dumps(&case.environment),
-        history_string(case),
+        opts.history.clone().unwrap_or_else(|| history_string(case)),
         case.query
     )
 }

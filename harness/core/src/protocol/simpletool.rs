@@ -3,7 +3,7 @@
 //! instructions and one JSON line per tool, then the user turn, then one prompt per head that
 //! ends in the head's opening tag.
 
-use super::{history_string, value_text, HeadSpec, Parsed, PlanError, PlanOptions, PromptPlan};
+use super::{value_text, HeadSpec, Parsed, PlanError, PlanOptions, PromptPlan};
 use crate::scenario::{Case, FunctionCall, MAX_ARG_HEADS};
 use serde_json::{json, Map, Value};
 
@@ -36,9 +36,9 @@ pub(super) fn markers() -> Vec<String> {
     m
 }
 
-pub(super) fn prefix(case: &Case) -> String {
+pub(super) fn prefix(case: &Case, system: Option<&str>) -> String {
     let mut s = String::from("<|im_start|>system\n");
-    s.push_str(SIMPLETOOL_SYSTEM_PROMPT);
+    s.push_str(system.unwrap_or(SIMPLETOOL_SYSTEM_PROMPT));
     if !case.tools.is_empty() {
         s.push_str("\n## Available Tools:\n\n");
         for t in &case.tools {
@@ -60,12 +60,10 @@ pub(super) fn plan(
     reference: Option<&FunctionCall>,
     opts: &PlanOptions,
 ) -> Result<PromptPlan, PlanError> {
-    let prefix = prefix(case);
+    let prefix = prefix(case, opts.system.as_deref());
     let shared = format!(
-        "{prefix}<|im_start|>user\nenvironment: {}\nhistory: [{}]\n\n{}<|im_end|>\n<|im_start|>assistant\n",
-        crate::pyjson::dumps(&case.environment),
-        history_string(case),
-        case.query
+        "{prefix}<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n",
+        super::user_context(case, opts)
     );
     let names = head_names(opts.content_head, case.max_arity());
     let all_stops: Vec<String> = {
@@ -110,7 +108,11 @@ pub(super) fn plan(
             }
         })
         .collect();
-    Ok(PromptPlan { prefix, heads })
+    Ok(PromptPlan {
+        prefix,
+        heads,
+        end_of_turn: IM_END,
+    })
 }
 
 fn is_null(s: &str) -> bool {
@@ -206,7 +208,8 @@ pub(super) fn parse(case: &Case, heads: &[(String, String)]) -> Parsed {
         )
     });
     Parsed {
-        call: calls.into_iter().next(),
+        call: calls.first().cloned(),
+        calls,
         error,
     }
 }
