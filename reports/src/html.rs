@@ -10,7 +10,7 @@ use crate::charts::latency::{self, Curve};
 use crate::charts::scatter::{self, Point};
 use crate::charts::{self, color, BarSeries, HBars, RefLine};
 use crate::data::{Group, ReportData, RunView};
-use crate::table::{self, plain, Column, Table, TableExporter};
+use crate::table::{self, plain, Align, Column, Grid, Markup, Value};
 use crate::ReportError;
 use fcbench_core::sweep::HeadSweep;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
@@ -28,7 +28,6 @@ table { border-collapse: collapse; margin: .6em 0 1.2em; font-size: .85em; }
 .scroll { overflow-x: auto; }
 th, td { border-bottom: 1px solid #e3e3e3; padding: .25em .5em; text-align: right; vertical-align: top; white-space: nowrap; }
 th { background: #f4f4f4; } td.l, th.l { text-align: left; }
-td.best { font-weight: bold; }
 caption { caption-side: top; text-align: left; font-size: .92em; color: #555; padding-bottom: .3em; }
 figure { margin: 1em 0; } figcaption { font-size: .85em; color: #555; }
 svg { max-width: 100%; height: auto; }
@@ -39,54 +38,54 @@ code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, mono
 details { margin: .5em 0 1em; }
 "#;
 
-/// Render a [`Table`] as an HTML `<table>` (the report's summary table).
-pub struct HtmlTable;
+/// HTML tables: name columns carry `class="l"` (left-aligned by the stylesheet), best values
+/// are bold.
+struct Html;
 
-impl TableExporter for HtmlTable {
-    fn export(&self, t: &Table) -> String {
-        let mut out = String::from("<div class=\"scroll\"><table class=\"summary\">\n");
-        let _ = writeln!(out, "<caption>{}</caption>", text(&t.caption));
-        out.push_str("<thead><tr>");
-        for h in t.label_headers() {
-            let _ = write!(out, "<th class=\"l\">{}</th>", text(h));
+impl Markup for Html {
+    fn escape(&self, s: &str) -> String {
+        text(s).into_owned()
+    }
+    fn value(&self, v: &Value, digits: usize) -> String {
+        self.escape(&plain(v, digits))
+    }
+    fn bold(&self, s: String) -> String {
+        format!("<strong>{s}</strong>")
+    }
+    fn table_start(&self, caption: &str, _: Option<&str>, _: &[Align]) -> String {
+        let mut out = String::from("<div class=\"scroll\"><table>");
+        if !caption.is_empty() {
+            let _ = writeln!(out, "\n<caption>{}</caption>", text(caption));
         }
-        for c in &t.columns {
-            let _ = write!(out, "<th>{}</th>", text(c.header()));
-        }
-        out.push_str("</tr></thead>\n<tbody>\n");
-        for r in &t.rows {
-            out.push_str("<tr>");
-            for l in r.labels() {
-                let _ = write!(out, "<td class=\"l\">{}</td>", text(l));
-            }
-            for c in &r.cells {
-                let class = if c.best { " class=\"best\"" } else { "" };
-                let _ = write!(out, "<td{class}>{}</td>", text(&plain(&c.value, t.digits)));
-            }
-            out.push_str("</tr>\n");
-        }
-        out.push_str("</tbody></table></div>\n");
         out
     }
+    fn table_header(&self, cells: &[String], aligns: &[Align]) -> String {
+        format!("<thead>{}</thead><tbody>\n", tr("th", cells, aligns))
+    }
+    fn table_row(&self, cells: &[String], aligns: &[Align]) -> String {
+        tr("td", cells, aligns) + "\n"
+    }
+    fn table_end(&self) -> String {
+        "</tbody></table></div>\n".into()
+    }
+}
+
+fn tr(tag: &str, cells: &[String], aligns: &[Align]) -> String {
+    let mut out = String::from("<tr>");
+    for (c, a) in cells.iter().zip(aligns) {
+        let class = if *a == Align::Left {
+            " class=\"l\""
+        } else {
+            ""
+        };
+        let _ = write!(out, "<{tag}{class}>{c}</{tag}>");
+    }
+    out + "</tr>"
 }
 
 /// A small table: headers, then rows of already formatted cells (first column left-aligned).
 fn simple_table(out: &mut String, headers: &[&str], rows: &[Vec<String>]) {
-    out.push_str("<div class=\"scroll\"><table><thead><tr>");
-    for (i, h) in headers.iter().enumerate() {
-        let class = if i == 0 { " class=\"l\"" } else { "" };
-        let _ = write!(out, "<th{class}>{}</th>", text(h));
-    }
-    out.push_str("</tr></thead><tbody>\n");
-    for r in rows {
-        out.push_str("<tr>");
-        for (i, c) in r.iter().enumerate() {
-            let class = if i == 0 { " class=\"l\"" } else { "" };
-            let _ = write!(out, "<td{class}>{}</td>", text(c));
-        }
-        out.push_str("</tr>\n");
-    }
-    out.push_str("</tbody></table></div>\n");
+    out.push_str(&table::render(&Html, &Grid::of(headers, rows.to_vec())));
 }
 
 fn figure(out: &mut String, kind: &str, values: &serde_json::Value, svg: &str, caption: &str) {
@@ -175,7 +174,7 @@ fn group_section(out: &mut String, gi: usize, g: &Group) -> Result<(), ReportErr
     // Summary table: every column.
     let t = table::build(g, &Column::ALL, 1, true)?;
     out.push_str("<h3>Summary</h3>\n");
-    out.push_str(&HtmlTable.export(&t));
+    out.push_str(&table::render(&Html, &t.grid()));
     out.push_str("<p class=\"note\">Latency = prefill + all decode steps, token ids ready → every head stopped. Hz = 1000 / mean. Speed-up = baseline latency / arm latency per case, median with bootstrap 95% interval. Head eff. = step efficiency of the head sweep at the arm's head count. Bold: best in column.</p>\n");
 
     // Latency distributions.
@@ -879,20 +878,7 @@ fn load_section(out: &mut String, runs: &[crate::load::LoadRun]) -> Result<(), R
             &svg,
             "Left: client-side latency P50 and P95 over successful calls per level, with the SLO. Right: goodput (successful calls within the SLO per second) and achieved calls/s per level.",
         );
-        let rows: Vec<Vec<String>> = crate::load::rows(run, 1)
-            .into_iter()
-            .map(|r| {
-                r.into_iter()
-                    .map(|c| c.unwrap_or_else(|| "–".into()))
-                    .collect()
-            })
-            .collect();
-        simple_table(out, &crate::load::HEADERS, &rows);
-        let _ = writeln!(
-            out,
-            "<p class=\"note\">{}</p>",
-            text(&crate::load::caption(run))
-        );
+        out.push_str(&table::render(&Html, &crate::load::grid(run, 1)));
         if let Some(e) = r.levels.iter().find_map(|l| l.first_error.as_ref()) {
             let _ = writeln!(
                 out,
