@@ -2,7 +2,7 @@
 //! calls/s, failed calls and goodput against the SLO the sweep stated, as paper tables
 //! (Markdown, LaTeX, CSV) and as the HTML report's "Load sweep" section.
 
-use crate::table::{exporter, fixed, render, Cell, Entry, Grid, TableFormat, Value};
+use crate::table::{exporter, fixed, render, Entry, Grid, TableFormat, Value};
 use crate::ReportError;
 use fcbench_core::record::{LoadLevel, LoadReport, LOAD_FILE};
 use std::path::{Path, PathBuf};
@@ -119,7 +119,7 @@ pub fn grid(run: &LoadRun, digits: usize) -> Grid {
             num(l.goodput_share * 100.0, digits),
             num(l.goodput_per_s, rate),
         ]
-        .map(Entry::text_or_missing)
+        .map(|c| c.map_or(Entry::Value(Value::Missing), Entry::Text))
         .to_vec()
     });
     Grid {
@@ -150,10 +150,7 @@ fn csv_grid(runs: &[LoadRun]) -> Grid {
                 run.report.slo_ms,
             ]
             .map(Value::Num);
-            let values = counts
-                .into_iter()
-                .chain(nums)
-                .map(|value| Entry::Value(Cell { value, best: false }));
+            let values = counts.into_iter().chain(nums).map(Entry::Value);
             g.rows.push(text.into_iter().chain(values).collect());
         }
     }

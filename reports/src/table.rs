@@ -274,20 +274,9 @@ pub enum Align {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Entry {
     Text(String),
-    Value(Cell),
-}
-
-impl Entry {
-    /// Text, or the format's "no number" mark.
-    pub fn text_or_missing(s: Option<String>) -> Entry {
-        s.map_or(
-            Entry::Value(Cell {
-                value: Value::Missing,
-                best: false,
-            }),
-            Entry::Text,
-        )
-    }
+    Value(Value),
+    /// The best value in its column (`--bold-best`).
+    Best(Value),
 }
 
 /// Any table before it is written: the paper table, a load table, each of the HTML report's
@@ -298,7 +287,9 @@ pub struct Grid {
     pub caption: String,
     /// LaTeX `\label` of a table a paper cites.
     pub label: Option<&'static str>,
-    pub columns: Vec<(String, Align)>,
+    pub columns: Vec<String>,
+    /// How many leading columns are names (left-aligned); the rest are numbers.
+    pub names: usize,
     pub rows: Vec<Vec<Entry>>,
     /// Decimal places of [`Entry::Value`] cells.
     pub digits: usize,
@@ -306,24 +297,14 @@ pub struct Grid {
 
 impl Grid {
     /// Rows of text under `headers`, the first column a name.
-    pub fn of(headers: &[&str], rows: Vec<Vec<String>>) -> Grid {
+    pub fn of(headers: &[impl AsRef<str>], rows: Vec<Vec<String>>) -> Grid {
+        let text = |r: Vec<String>| r.into_iter().map(Entry::Text).collect();
         Grid {
             caption: String::new(),
             label: None,
-            columns: headers
-                .iter()
-                .enumerate()
-                .map(|(i, h)| {
-                    (
-                        h.to_string(),
-                        if i == 0 { Align::Left } else { Align::Right },
-                    )
-                })
-                .collect(),
-            rows: rows
-                .into_iter()
-                .map(|r| r.into_iter().map(Entry::Text).collect())
-                .collect(),
+            columns: headers.iter().map(|h| h.as_ref().to_string()).collect(),
+            names: 1,
+            rows: rows.into_iter().map(text).collect(),
             digits: 0,
         }
     }
@@ -332,31 +313,22 @@ impl Grid {
 impl Table {
     /// The table as Markdown, LaTeX and HTML write it: labels, then one column per [`Column`].
     pub fn grid(&self) -> Grid {
-        let mut columns: Vec<(String, Align)> = self
-            .label_headers()
-            .into_iter()
-            .map(|h| (h.to_string(), Align::Left))
-            .collect();
-        columns.extend(
-            self.columns
-                .iter()
-                .map(|c| (c.header().to_string(), Align::Right)),
-        );
-        let rows = self
-            .rows
-            .iter()
-            .map(|r| {
-                let labels = r.labels().into_iter().map(|l| Entry::Text(l.into()));
-                labels
-                    .chain(r.cells.iter().cloned().map(Entry::Value))
-                    .collect()
-            })
-            .collect();
+        let labels = self.label_headers();
+        let headers = self.columns.iter().map(|c| c.header());
+        let rows = self.rows.iter().map(|r| {
+            let labels = r.labels().into_iter().map(|l| Entry::Text(l.into()));
+            let cells = r.cells.iter().map(|c| match c.best {
+                true => Entry::Best(c.value),
+                false => Entry::Value(c.value),
+            });
+            labels.chain(cells).collect()
+        });
         Grid {
             caption: self.caption.clone(),
             label: Some("tab:fcbench-latency"),
-            columns,
-            rows,
+            names: labels.len(),
+            columns: labels.into_iter().chain(headers).map(Into::into).collect(),
+            rows: rows.collect(),
             digits: self.digits,
         }
     }
@@ -400,8 +372,16 @@ impl dyn Markup {
 
 /// Lay out `grid` with the primitives of `m`.
 pub fn render(m: &(impl Markup + ?Sized), grid: &Grid) -> String {
-    let aligns: Vec<Align> = grid.columns.iter().map(|c| c.1).collect();
-    let heads: Vec<String> = grid.columns.iter().map(|c| m.escape(&c.0)).collect();
+    let aligns: Vec<Align> = (0..grid.columns.len())
+        .map(|i| {
+            if i < grid.names {
+                Align::Left
+            } else {
+                Align::Right
+            }
+        })
+        .collect();
+    let heads: Vec<String> = grid.columns.iter().map(|h| m.escape(h)).collect();
     let mut out = m.table_start(&grid.caption, grid.label, &aligns);
     out.push_str(&m.table_header(&heads, &aligns));
     out.push_str(&m.table_divider(&aligns));
@@ -410,8 +390,8 @@ pub fn render(m: &(impl Markup + ?Sized), grid: &Grid) -> String {
             .iter()
             .map(|e| match e {
                 Entry::Text(s) => m.escape(s),
-                Entry::Value(c) if c.best => m.bold(m.value(&c.value, grid.digits)),
-                Entry::Value(c) => m.value(&c.value, grid.digits),
+                Entry::Value(v) => m.value(v, grid.digits),
+                Entry::Best(v) => m.bold(m.value(v, grid.digits)),
             })
             .collect();
         out.push_str(&m.table_row(&cells, &aligns));
