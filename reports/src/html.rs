@@ -221,12 +221,6 @@ fn group_sections(g: &Group) -> Result<Vec<Section>, ReportError> {
     ];
     let arms: Vec<(String, &ArmView)> = g.rows().map(|(r, a)| (g.row_label(r, a), a)).collect();
     let names: Vec<String> = arms.iter().map(|(n, _)| n.clone()).collect();
-    let section = |title: &str, figure: Figure, heads: &[&str], rows: Vec<Vec<String>>| Section {
-        title: Some(title.into()),
-        figures: vec![figure],
-        tables: vec![Grid::of(heads, rows)],
-        ..Default::default()
-    };
 
     let curves: Vec<Curve> = arms
         .iter()
@@ -237,9 +231,14 @@ fn group_sections(g: &Group) -> Result<Vec<Section>, ReportError> {
             sorted_ms: &a.e2e_sorted,
         })
         .collect();
-    let (values, rows): (Vec<_>, Vec<_>) = arms
-        .iter()
-        .map(|(name, a)| {
+    out.push(chart(
+        "Latency distribution",
+        "cdf",
+        "Share of calls finishing within x ms. Vertical lines: 16 Hz (62.5 ms) and 10 Hz (100 ms) frame deadlines.",
+        latency::cdf("Latency CDF per arm", &curves)?,
+        &["arm", "n", "min", "P50", "P90", "P95", "P99", "max", "mean ± σ", "≤ 62.5 ms", "≤ 100 ms"],
+        arms.iter(),
+        |(name, a)| {
             let d = &a.summary.e2e;
             let within = [62.5, 100.0].map(|limit| share_within(&a.e2e_sorted, limit));
             let value = json!({"row": name, "n": a.e2e_sorted.len(), "p50": d.p50, "p95": d.p95,
@@ -258,18 +257,7 @@ fn group_sections(g: &Group) -> Result<Vec<Section>, ReportError> {
                 pct(within[1]),
             ];
             (value, row)
-        })
-        .unzip();
-    out.push(section(
-        "Latency distribution",
-        Figure {
-            kind: "cdf",
-            values: json!(values),
-            svg: latency::cdf("Latency CDF per arm", &curves)?,
-            caption: "Share of calls finishing within x ms. Vertical lines: 16 Hz (62.5 ms) and 10 Hz (100 ms) frame deadlines.".into(),
         },
-        &["arm", "n", "min", "P50", "P90", "P95", "P99", "max", "mean ± σ", "≤ 62.5 ms", "≤ 100 ms"],
-        rows,
     ));
 
     let xmax = latency::x_max(&curves);
@@ -303,22 +291,6 @@ fn group_sections(g: &Group) -> Result<Vec<Section>, ReportError> {
     hist.tables.push(Grid::of(&bin_heads, bin_rows));
     out.push(hist);
 
-    let (values, rows): (Vec<_>, Vec<_>) = arms
-        .iter()
-        .map(|(name, a)| {
-            let (p50, p95) = (a.summary.e2e.p50, a.summary.e2e.p95);
-            let value = json!({"row": name, "p50": p50, "p50_ci95": [a.p50_ci.0, a.p50_ci.1],
-                               "p95": p95, "p95_ci95": [a.p95_ci.0, a.p95_ci.1]});
-            let row = vec![
-                name.clone(),
-                ms(p50),
-                format!("{}–{}", ms(a.p50_ci.0), ms(a.p50_ci.1)),
-                ms(p95),
-                format!("{}–{}", ms(a.p95_ci.0), ms(a.p95_ci.1)),
-            ];
-            (value, row)
-        })
-        .unzip();
     let bars = |name: &str, color, value: fn(&ArmView) -> (f64, (f64, f64))| BarSeries {
         name: name.into(),
         color,
@@ -338,16 +310,26 @@ fn group_sections(g: &Group) -> Result<Vec<Section>, ReportError> {
         digits: 1,
         suffix: String::new(),
     })?;
-    out.push(section(
+    out.push(chart(
         "P50 and P95 latency",
-        Figure {
-            kind: "p50-p95",
-            values: json!(values),
-            svg,
-            caption: "Bars: nearest-rank P50 and P95; whiskers: percentile-bootstrap 95% intervals (2000 resamples, seeded).".into(),
-        },
+        "p50-p95",
+        "Bars: nearest-rank P50 and P95; whiskers: percentile-bootstrap 95% intervals (2000 resamples, seeded).",
+        svg,
         &["arm", "P50 ms", "95% CI", "P95 ms", "95% CI"],
-        rows,
+        arms.iter(),
+        |(name, a)| {
+            let (p50, p95) = (a.summary.e2e.p50, a.summary.e2e.p95);
+            let value = json!({"row": name, "p50": p50, "p50_ci95": [a.p50_ci.0, a.p50_ci.1],
+                               "p95": p95, "p95_ci95": [a.p95_ci.0, a.p95_ci.1]});
+            let row = vec![
+                name.clone(),
+                ms(p50),
+                format!("{}–{}", ms(a.p50_ci.0), ms(a.p50_ci.1)),
+                ms(p95),
+                format!("{}–{}", ms(a.p95_ci.0), ms(a.p95_ci.1)),
+            ];
+            (value, row)
+        },
     ));
 
     if arms
@@ -390,9 +372,17 @@ fn group_sections(g: &Group) -> Result<Vec<Section>, ReportError> {
             digits: 2,
             suffix: "×".into(),
         })?;
-        let (values, rows): (Vec<_>, Vec<_>) = arms
-            .iter()
-            .map(|(name, a)| {
+        out.push(chart(
+            "Speed-up over the baseline arm",
+            "speedup",
+            format!(
+                    "Median of per-case ratios (each case's median over repeats), bootstrap 95% interval. Baseline: {}.",
+                    baselines.join("; ")
+                ),
+            svg,
+            &["arm", "median", "95% CI", "geomean", "cases paired", "baseline"],
+            arms.iter(),
+            |(name, a)| {
                 let value = json!({"row": name, "baseline": a.is_baseline,
                                    "speedup": a.summary.speedup_vs_baseline});
                 let baseline = if a.is_baseline { "yes" } else { "" }.to_string();
@@ -408,21 +398,7 @@ fn group_sections(g: &Group) -> Result<Vec<Section>, ReportError> {
                     None => [name, "–", "–", "–", "0", ""].map(String::from).to_vec(),
                 };
                 (value, row)
-            })
-            .unzip();
-        out.push(section(
-            "Speed-up over the baseline arm",
-            Figure {
-                kind: "speedup",
-                values: json!(values),
-                svg,
-                caption: format!(
-                    "Median of per-case ratios (each case's median over repeats), bootstrap 95% interval. Baseline: {}.",
-                    baselines.join("; ")
-                ),
             },
-            &["arm", "median", "95% CI", "geomean", "cases paired", "baseline"],
-            rows,
         ));
     }
 
@@ -445,9 +421,22 @@ fn group_sections(g: &Group) -> Result<Vec<Section>, ReportError> {
         digits: 1,
         suffix: String::new(),
     })?;
-    let (values, rows): (Vec<_>, Vec<_>) = arms
-        .iter()
-        .map(|(name, a)| {
+    out.push(chart(
+        "Prefill and decode",
+        "prefill-decode",
+        "Mean prefill and mean decode time per call, stacked.",
+        svg,
+        &[
+            "arm",
+            "prefill ms",
+            "decode ms",
+            "prefilled tokens",
+            "decoded tokens",
+            "decode tok/s",
+            "harness overhead ms",
+        ],
+        arms.iter(),
+        |(name, a)| {
             let s = &a.summary;
             let value =
                 json!({"row": name, "prefill_mean": s.prefill.mean, "decode_mean": s.decode.mean});
@@ -461,26 +450,7 @@ fn group_sections(g: &Group) -> Result<Vec<Section>, ReportError> {
                 format!("{:.2}", s.overhead_ms),
             ];
             (value, row)
-        })
-        .unzip();
-    out.push(section(
-        "Prefill and decode",
-        Figure {
-            kind: "prefill-decode",
-            values: json!(values),
-            svg,
-            caption: "Mean prefill and mean decode time per call, stacked.".into(),
         },
-        &[
-            "arm",
-            "prefill ms",
-            "decode ms",
-            "prefilled tokens",
-            "decoded tokens",
-            "decode tok/s",
-            "harness overhead ms",
-        ],
-        rows,
     ));
 
     let mut head_names: Vec<String> = Vec::new();
@@ -509,9 +479,17 @@ fn group_sections(g: &Group) -> Result<Vec<Section>, ReportError> {
         digits: 1,
         suffix: String::new(),
     })?;
-    let (values, rows): (Vec<_>, Vec<_>) = arms
-        .iter()
-        .map(|(name, a)| {
+    let mut heads = vec!["arm"];
+    heads.extend(head_names.iter().map(String::as_str));
+    heads.extend(["longest head", "slot util."]);
+    out.push(chart(
+        "Tokens per head",
+        "head-tokens",
+        "Mean tokens each head decoded (over the calls where it ran), stacked. With parallel heads, latency follows the longest head, not the sum.",
+        svg,
+        &heads,
+        arms.iter(),
+        |(name, a)| {
             let heads: Vec<_> = a
                 .head_tokens
                 .iter()
@@ -528,21 +506,7 @@ fn group_sections(g: &Group) -> Result<Vec<Section>, ReportError> {
             row.push(format!("{:.1}", a.summary.mean_longest_head_tokens));
             row.push(pct(a.summary.mean_slot_utilisation));
             (value, row)
-        })
-        .unzip();
-    let mut heads = vec!["arm"];
-    heads.extend(head_names.iter().map(String::as_str));
-    heads.extend(["longest head", "slot util."]);
-    out.push(section(
-        "Tokens per head",
-        Figure {
-            kind: "head-tokens",
-            values: json!(values),
-            svg,
-            caption: "Mean tokens each head decoded (over the calls where it ran), stacked. With parallel heads, latency follows the longest head, not the sum.".into(),
         },
-        &heads,
-        rows,
     ));
 
     let acc: Vec<(&String, &ArmView, f64, f64)> = arms
@@ -571,10 +535,14 @@ fn group_sections(g: &Group) -> Result<Vec<Section>, ReportError> {
         "strict accuracy (%)",
         &points,
     )?;
-    let (values, rows): (Vec<_>, Vec<_>) = acc
-        .iter()
-        .enumerate()
-        .map(|(k, &(name, a, s, l))| {
+    out.push(chart(
+        "Accuracy vs latency",
+        "accuracy-latency",
+        "Each arm a point, numbered as in the table below; ringed points are on the Pareto front (no other arm is both faster and more accurate).",
+        svg,
+        &["point · arm", "P50 ms", "strict", "legacy", "scored", "vs baseline pp (strict / legacy)", "Pareto"],
+        acc.iter().enumerate(),
+        |(k, &(name, a, s, l))| {
             let pareto = front.contains(&k);
             let p50 = a.summary.e2e.p50;
             let value =
@@ -592,20 +560,34 @@ fn group_sections(g: &Group) -> Result<Vec<Section>, ReportError> {
                 if pareto { "yes" } else { "" }.into(),
             ];
             (value, row)
-        })
-        .unzip();
-    out.push(section(
-        "Accuracy vs latency",
-        Figure {
-            kind: "accuracy-latency",
-            values: json!(values),
-            svg,
-            caption: "Each arm a point, numbered as in the table below; ringed points are on the Pareto front (no other arm is both faster and more accurate).".into(),
         },
-        &["point · arm", "P50 ms", "strict", "legacy", "scored", "vs baseline pp (strict / legacy)", "Pareto"],
-        rows,
     ));
     Ok(out)
+}
+
+/// A section of one chart and its table: `row` gives, per item, the numbers the chart draws
+/// (its `data-values` entry) and the table row showing them, from one place.
+fn chart<T>(
+    title: &str,
+    kind: &'static str,
+    caption: impl Into<String>,
+    svg: String,
+    heads: &[&str],
+    items: impl IntoIterator<Item = T>,
+    row: impl Fn(T) -> (serde_json::Value, Vec<String>),
+) -> Section {
+    let (values, rows): (Vec<_>, Vec<_>) = items.into_iter().map(row).unzip();
+    Section {
+        title: Some(title.into()),
+        figures: vec![Figure {
+            kind,
+            values: json!(values),
+            svg,
+            caption: caption.into(),
+        }],
+        tables: vec![Grid::of(heads, rows)],
+        ..Default::default()
+    }
 }
 
 fn finite(x: f64) -> Option<f64> {
