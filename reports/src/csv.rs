@@ -1,10 +1,11 @@
 //! CSV for spreadsheets and scripts: full-precision numbers (no rounding, no bold), the
 //! speed-up interval in its own columns, header names with units.
 
-use crate::table::{Column, Table, TableExporter, Value};
+use crate::table::{Align, Column, Grid, Markup, Table, Value};
 
 pub struct Csv;
 
+/// Full precision; nothing where there is no number.
 fn num(x: f64) -> String {
     if x.is_finite() {
         x.to_string()
@@ -13,46 +14,59 @@ fn num(x: f64) -> String {
     }
 }
 
-impl TableExporter for Csv {
-    fn export(&self, t: &Table) -> String {
+impl Markup for Csv {
+    /// Quoting is the row's job (the `csv` crate's rules), not the cell's.
+    fn escape(&self, s: &str) -> String {
+        s.to_string()
+    }
+    fn value(&self, v: &Value, _digits: usize) -> String {
+        match *v {
+            Value::Num(x) | Value::Percent(x) | Value::Ratio { median: x, .. } => num(x),
+            Value::Count(n) => n.to_string(),
+            Value::Baseline => "1".into(),
+            Value::Missing => String::new(),
+        }
+    }
+    fn table_start(&self, _: &str, _: Option<&str>, _: &[Align]) -> String {
+        String::new()
+    }
+    fn table_row(&self, cells: &[String], _: &[Align]) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
-        let mut header: Vec<String> = t
+        w.write_record(cells).expect("in-memory write");
+        String::from_utf8(w.into_inner().expect("in-memory flush")).expect("UTF-8 in, UTF-8 out")
+    }
+    fn paper_grid(&self, t: &Table) -> Grid {
+        let mut heads: Vec<String> = t
             .label_headers()
             .iter()
             .map(|h| h.to_ascii_lowercase())
             .collect();
         for c in &t.columns {
             match c {
-                Column::Speedup => header.extend([
-                    "speedup".to_string(),
-                    "speedup_ci95_low".into(),
-                    "speedup_ci95_high".into(),
-                ]),
-                Column::P50 | Column::P95 | Column::Mean => header.push(format!("{}_ms", c.key())),
-                _ => header.push(c.key().replace('-', "_")),
+                Column::Speedup => heads
+                    .extend(["speedup", "speedup_ci95_low", "speedup_ci95_high"].map(Into::into)),
+                Column::P50 | Column::P95 | Column::Mean => heads.push(format!("{}_ms", c.key())),
+                _ => heads.push(c.key().replace('-', "_")),
             }
         }
-        w.write_record(&header).expect("in-memory write");
-        for r in &t.rows {
+        let rows = t.rows.iter().map(|r| {
             let mut rec: Vec<String> = r.labels().into_iter().map(str::to_string).collect();
             for (c, cell) in t.columns.iter().zip(&r.cells) {
+                let text = self.value(&cell.value, 0);
+                // The interval gets its own columns: a spreadsheet cannot read `2.31× [2.10–2.55]`.
                 match (c, cell.value) {
-                    (Column::Speedup, Value::Ratio { median, lo, hi }) => {
-                        rec.extend([num(median), num(lo), num(hi)])
+                    (Column::Speedup, Value::Ratio { lo, hi, .. }) => {
+                        rec.extend([text, num(lo), num(hi)])
                     }
-                    (Column::Speedup, Value::Baseline) => {
-                        rec.extend(["1".into(), "1".into(), "1".into()])
-                    }
-                    (Column::Speedup, _) => {
-                        rec.extend([String::new(), String::new(), String::new()])
-                    }
-                    (_, Value::Num(x)) | (_, Value::Percent(x)) => rec.push(num(x)),
-                    (_, Value::Count(n)) => rec.push(n.to_string()),
-                    _ => rec.push(String::new()),
+                    (Column::Speedup, _) => rec.extend([text.clone(), text.clone(), text]),
+                    _ => rec.push(text),
                 }
             }
-            w.write_record(&rec).expect("in-memory write");
-        }
-        String::from_utf8(w.into_inner().expect("in-memory flush")).expect("UTF-8 in, UTF-8 out")
+            rec
+        });
+        Grid::of(
+            &heads.iter().map(String::as_str).collect::<Vec<_>>(),
+            rows.collect(),
+        )
     }
 }

@@ -1,7 +1,7 @@
 //! LaTeX table with booktabs rules (`\usepackage{booktabs}`): names escaped, best values in
 //! bold, and a caption stating mode, regime, hardware and N.
 
-use crate::table::{fixed, Table, TableExporter, Value};
+use crate::table::{fixed, Align, Markup, Value};
 
 pub struct Latex;
 
@@ -27,58 +27,47 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-fn cell(v: &Value, digits: usize) -> String {
-    match *v {
-        Value::Missing => "--".into(),
-        Value::Num(x) => fixed(x, digits),
-        Value::Count(n) => n.to_string(),
-        Value::Percent(x) => format!("{}\\%", fixed(x * 100.0, digits)),
-        Value::Ratio { median, lo, hi } => format!(
-            "{}$\\times$ [{}, {}]",
-            fixed(median, digits.max(2)),
-            fixed(lo, digits.max(2)),
-            fixed(hi, digits.max(2))
-        ),
-        Value::Baseline => "baseline".into(),
+impl Markup for Latex {
+    fn escape(&self, s: &str) -> String {
+        escape(s)
     }
-}
-
-impl TableExporter for Latex {
-    fn export(&self, t: &Table) -> String {
-        let labels = t.label_headers();
-        let spec: String = "l".repeat(labels.len()) + &"r".repeat(t.columns.len());
-        let mut out = String::new();
-        out.push_str("% requires \\usepackage{booktabs}\n");
-        out.push_str("\\begin{table}[t]\n\\centering\n");
-        out.push_str(&format!("\\caption{{{}}}\n", escape(&t.caption)));
-        out.push_str("\\label{tab:fcbench-latency}\n");
-        out.push_str(&format!("\\begin{{tabular}}{{{spec}}}\n\\toprule\n"));
-        let heads: Vec<String> = labels
-            .iter()
-            .map(|h| escape(h))
-            .chain(t.columns.iter().map(|c| escape(c.header())))
-            .collect();
-        out.push_str(&heads.join(" & "));
-        out.push_str(" \\\\\n\\midrule\n");
-        for r in &t.rows {
-            let cells: Vec<String> = r
-                .labels()
-                .into_iter()
-                .map(escape)
-                .chain(r.cells.iter().map(|c| {
-                    let text = cell(&c.value, t.digits);
-                    if c.best {
-                        format!("\\textbf{{{text}}}")
-                    } else {
-                        text
-                    }
-                }))
-                .collect();
-            out.push_str(&cells.join(" & "));
-            out.push_str(" \\\\\n");
+    fn value(&self, v: &Value, digits: usize) -> String {
+        match *v {
+            Value::Missing => "--".into(),
+            Value::Num(x) => fixed(x, digits),
+            Value::Count(n) => n.to_string(),
+            Value::Percent(x) => format!("{}\\%", fixed(x * 100.0, digits)),
+            Value::Ratio { median, lo, hi } => format!(
+                "{}$\\times$ [{}, {}]",
+                fixed(median, digits.max(2)),
+                fixed(lo, digits.max(2)),
+                fixed(hi, digits.max(2))
+            ),
+            Value::Baseline => "baseline".into(),
         }
-        out.push_str("\\bottomrule\n\\end{tabular}\n\\end{table}\n");
-        out
+    }
+    fn bold(&self, s: String) -> String {
+        format!("\\textbf{{{s}}}")
+    }
+    fn table_start(&self, caption: &str, label: Option<&str>, aligns: &[Align]) -> String {
+        let spec: String = aligns
+            .iter()
+            .map(|a| if *a == Align::Left { 'l' } else { 'r' })
+            .collect();
+        let label = label.map_or(String::new(), |l| format!("\\label{{{l}}}\n"));
+        format!(
+            "% requires \\usepackage{{booktabs}}\n\\begin{{table}}[t]\n\\centering\n\\caption{{{}}}\n{label}\\begin{{tabular}}{{{spec}}}\n\\toprule\n",
+            escape(caption)
+        )
+    }
+    fn table_divider(&self, _: &[Align]) -> String {
+        "\\midrule\n".into()
+    }
+    fn table_row(&self, cells: &[String], _: &[Align]) -> String {
+        format!("{} \\\\\n", cells.join(" & "))
+    }
+    fn table_end(&self) -> String {
+        "\\bottomrule\n\\end{tabular}\n\\end{table}\n".into()
     }
 }
 

@@ -2,7 +2,7 @@
 //! calls/s, failed calls and goodput against the SLO the sweep stated, as paper tables
 //! (Markdown, LaTeX, CSV) and as the HTML report's "Load sweep" section.
 
-use crate::table::{fixed, TableFormat};
+use crate::table::{exporter, fixed, render, Entry, Grid, TableFormat, Value};
 use crate::ReportError;
 use fcbench_core::record::{LoadLevel, LoadReport, LOAD_FILE};
 use std::path::{Path, PathBuf};
@@ -47,8 +47,8 @@ pub fn read(dir: &Path, tag: String) -> Result<LoadRun, ReportError> {
     })
 }
 
-/// Column headers, in the order every format writes them.
-pub const HEADERS: [&str; 10] = [
+/// Column headers of the Markdown, LaTeX and HTML tables.
+const HEADERS: [&str; 10] = [
     "Level",
     "Calls",
     "OK",
@@ -103,122 +103,70 @@ fn num(x: f64, digits: usize) -> Option<String> {
     x.is_finite().then(|| fixed(x, digits))
 }
 
-/// The cells of every level as text (`None` where there is no number).
-pub fn rows(run: &LoadRun, digits: usize) -> Vec<[Option<String>; 10]> {
+/// One load directory's table, numbers rounded (Markdown, LaTeX, HTML).
+pub fn grid(run: &LoadRun, digits: usize) -> Grid {
     let rate = digits.max(2);
-    run.report
-        .levels
-        .iter()
-        .map(|l| {
-            [
-                Some(l.level.to_string()),
-                Some(l.calls.to_string()),
-                Some(l.ok.to_string()),
-                Some(l.failed.to_string()),
-                num(l.p50_ms, digits),
-                num(l.p95_ms, digits),
-                num(l.max_ms, digits),
-                num(l.achieved_per_s, rate),
-                num(l.goodput_share * 100.0, digits),
-                num(l.goodput_per_s, rate),
-            ]
-        })
-        .collect()
+    let rows = run.report.levels.iter().map(|l| {
+        [
+            Some(l.level.to_string()),
+            Some(l.calls.to_string()),
+            Some(l.ok.to_string()),
+            Some(l.failed.to_string()),
+            num(l.p50_ms, digits),
+            num(l.p95_ms, digits),
+            num(l.max_ms, digits),
+            num(l.achieved_per_s, rate),
+            num(l.goodput_share * 100.0, digits),
+            num(l.goodput_per_s, rate),
+        ]
+        .map(|c| c.map_or(Entry::Value(Value::Missing), Entry::Text))
+        .to_vec()
+    });
+    Grid {
+        caption: caption(run),
+        rows: rows.collect(),
+        ..Grid::of(&HEADERS, vec![])
+    }
 }
 
-fn csv_num(x: f64) -> String {
-    if x.is_finite() {
-        x.to_string()
-    } else {
-        String::new()
+/// Every level of every run in one table, full precision, with a `run` column (CSV).
+fn csv_grid(runs: &[LoadRun]) -> Grid {
+    let mut g = Grid::of(&CSV_HEADERS, vec![]);
+    for run in runs {
+        for l in &run.report.levels {
+            let (kind, level) = match l.level {
+                LoadLevel::Concurrency(n) => ("concurrency", n.to_string()),
+                LoadLevel::Rate(r) => ("rate", r.to_string()),
+            };
+            let text = [run.tag.clone(), kind.into(), level].map(Entry::Text);
+            let counts = [l.calls, l.ok, l.failed].map(Value::Count);
+            let nums = [
+                l.p50_ms,
+                l.p95_ms,
+                l.max_ms,
+                l.achieved_per_s,
+                l.goodput_share,
+                l.goodput_per_s,
+                run.report.slo_ms,
+            ]
+            .map(Value::Num);
+            let values = counts.into_iter().chain(nums).map(Entry::Value);
+            g.rows.push(text.into_iter().chain(values).collect());
+        }
     }
+    g
 }
 
 /// One table per load directory in `format` (CSV: one table, full precision, a `run` column).
 pub fn export(runs: &[LoadRun], format: TableFormat, digits: usize) -> String {
+    let m = exporter(format);
     match format {
-        TableFormat::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record(CSV_HEADERS).expect("in-memory write");
-            for run in runs {
-                for l in &run.report.levels {
-                    let (kind, level) = match l.level {
-                        LoadLevel::Concurrency(n) => ("concurrency", n.to_string()),
-                        LoadLevel::Rate(r) => ("rate", r.to_string()),
-                    };
-                    w.write_record([
-                        run.tag.clone(),
-                        kind.into(),
-                        level,
-                        l.calls.to_string(),
-                        l.ok.to_string(),
-                        l.failed.to_string(),
-                        csv_num(l.p50_ms),
-                        csv_num(l.p95_ms),
-                        csv_num(l.max_ms),
-                        csv_num(l.achieved_per_s),
-                        csv_num(l.goodput_share),
-                        csv_num(l.goodput_per_s),
-                        csv_num(run.report.slo_ms),
-                    ])
-                    .expect("in-memory write");
-                }
-            }
-            String::from_utf8(w.into_inner().expect("in-memory flush"))
-                .expect("UTF-8 in, UTF-8 out")
-        }
-        TableFormat::Markdown => {
-            let esc = |s: &str| s.replace('\\', "\\\\").replace('|', "\\|");
-            let mut out = String::new();
-            for (i, run) in runs.iter().enumerate() {
-                if i > 0 {
-                    out.push('\n');
-                }
-                out.push_str(&format!("*{}*\n\n|", esc(&caption(run))));
-                for h in HEADERS {
-                    out.push_str(&format!(" {h} |"));
-                }
-                out.push_str("\n| :--- |");
-                for _ in 1..HEADERS.len() {
-                    out.push_str(" ---: |");
-                }
-                out.push('\n');
-                for r in rows(run, digits) {
-                    out.push('|');
-                    for c in r {
-                        out.push_str(&format!(" {} |", esc(c.as_deref().unwrap_or("–"))));
-                    }
-                    out.push('\n');
-                }
-            }
-            out
-        }
-        TableFormat::Latex => {
-            let esc = crate::latex::escape;
-            let mut out = String::new();
-            for (i, run) in runs.iter().enumerate() {
-                if i > 0 {
-                    out.push('\n');
-                }
-                out.push_str("\\begin{table}\n\\centering\n");
-                out.push_str(&format!("\\caption{{{}}}\n", esc(&caption(run))));
-                out.push_str(&format!(
-                    "\\begin{{tabular}}{{l{}}}\n\\toprule\n",
-                    "r".repeat(HEADERS.len() - 1)
-                ));
-                let head: Vec<String> = HEADERS.iter().map(|h| esc(h)).collect();
-                out.push_str(&format!("{} \\\\\n\\midrule\n", head.join(" & ")));
-                for r in rows(run, digits) {
-                    let cells: Vec<String> = r
-                        .iter()
-                        .map(|c| c.as_deref().map_or("--".into(), esc))
-                        .collect();
-                    out.push_str(&format!("{} \\\\\n", cells.join(" & ")));
-                }
-                out.push_str("\\bottomrule\n\\end{tabular}\n\\end{table}\n");
-            }
-            out
-        }
+        TableFormat::Csv => render(m, &csv_grid(runs)),
+        _ => runs
+            .iter()
+            .map(|run| render(m, &grid(run, digits)))
+            .collect::<Vec<_>>()
+            .join("\n"),
     }
 }
 

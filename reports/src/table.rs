@@ -1,6 +1,7 @@
 //! The paper table: rows are arms (model · backend · protocol), columns chosen by the user.
-//! Built once from [`Group`] data; each export format (Markdown, LaTeX, CSV, HTML) lives in its
-//! own module and implements [`TableExporter`].
+//! Built once from [`Group`] data. Every table, this one and the load and report tables, is a
+//! [`Grid`] laid out by one [`render`]; each format (Markdown, LaTeX, CSV, HTML) lives in its
+//! own module and supplies only the [`Markup`] primitives.
 
 use crate::data::{ArmView, Group};
 use crate::ReportError;
@@ -262,9 +263,141 @@ impl Row {
     }
 }
 
-/// One export format of [`Table`].
-pub trait TableExporter {
-    fn export(&self, table: &Table) -> String;
+/// A column's side: names left, numbers right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// One cell as a format sees it: text it only escapes, or a value it writes its own way.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry {
+    Text(String),
+    Value(Value),
+    /// The best value in its column (`--bold-best`).
+    Best(Value),
+}
+
+/// Any table before it is written: the paper table, a load table, each of the HTML report's
+/// tables. One shape, so one [`render`] lays them all out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    /// Empty: none.
+    pub caption: String,
+    /// LaTeX `\label` of a table a paper cites.
+    pub label: Option<&'static str>,
+    pub columns: Vec<String>,
+    /// How many leading columns are names (left-aligned); the rest are numbers.
+    pub names: usize,
+    pub rows: Vec<Vec<Entry>>,
+    /// Decimal places of [`Entry::Value`] cells.
+    pub digits: usize,
+}
+
+impl Grid {
+    /// Rows of text under `headers`, the first column a name.
+    pub fn of(headers: &[impl AsRef<str>], rows: Vec<Vec<String>>) -> Grid {
+        let text = |r: Vec<String>| r.into_iter().map(Entry::Text).collect();
+        Grid {
+            caption: String::new(),
+            label: None,
+            columns: headers.iter().map(|h| h.as_ref().to_string()).collect(),
+            names: 1,
+            rows: rows.into_iter().map(text).collect(),
+            digits: 0,
+        }
+    }
+}
+
+impl Table {
+    /// The table as Markdown, LaTeX and HTML write it: labels, then one column per [`Column`].
+    pub fn grid(&self) -> Grid {
+        let labels = self.label_headers();
+        let headers = self.columns.iter().map(|c| c.header());
+        let rows = self.rows.iter().map(|r| {
+            let labels = r.labels().into_iter().map(|l| Entry::Text(l.into()));
+            let cells = r.cells.iter().map(|c| match c.best {
+                true => Entry::Best(c.value),
+                false => Entry::Value(c.value),
+            });
+            labels.chain(cells).collect()
+        });
+        Grid {
+            caption: self.caption.clone(),
+            label: Some("tab:fcbench-latency"),
+            names: labels.len(),
+            columns: labels.into_iter().chain(headers).map(Into::into).collect(),
+            rows: rows.collect(),
+            digits: self.digits,
+        }
+    }
+}
+
+/// What a table format supplies: how to escape, write a value and mark the best one, and the
+/// text around and between rows. Everything else is [`render`]'s, so the formats cannot drift
+/// apart in which cells they show.
+pub trait Markup {
+    /// Text made safe for the format.
+    fn escape(&self, s: &str) -> String;
+    /// A value rounded to `digits`, already safe for the format.
+    fn value(&self, v: &Value, digits: usize) -> String;
+    fn bold(&self, s: String) -> String {
+        s
+    }
+    /// Everything before the header row (`caption` not yet escaped).
+    fn table_start(&self, caption: &str, label: Option<&str>, aligns: &[Align]) -> String;
+    fn table_header(&self, cells: &[String], aligns: &[Align]) -> String {
+        self.table_row(cells, aligns)
+    }
+    fn table_divider(&self, _aligns: &[Align]) -> String {
+        String::new()
+    }
+    fn table_row(&self, cells: &[String], aligns: &[Align]) -> String;
+    fn table_end(&self) -> String {
+        String::new()
+    }
+    /// The grid a paper table becomes in this format.
+    fn paper_grid(&self, t: &Table) -> Grid {
+        t.grid()
+    }
+}
+
+impl dyn Markup {
+    /// A paper table in this format.
+    pub fn export(&self, t: &Table) -> String {
+        render(self, &self.paper_grid(t))
+    }
+}
+
+/// Lay out `grid` with the primitives of `m`.
+pub fn render(m: &(impl Markup + ?Sized), grid: &Grid) -> String {
+    let aligns: Vec<Align> = (0..grid.columns.len())
+        .map(|i| {
+            if i < grid.names {
+                Align::Left
+            } else {
+                Align::Right
+            }
+        })
+        .collect();
+    let heads: Vec<String> = grid.columns.iter().map(|h| m.escape(h)).collect();
+    let mut out = m.table_start(&grid.caption, grid.label, &aligns);
+    out.push_str(&m.table_header(&heads, &aligns));
+    out.push_str(&m.table_divider(&aligns));
+    for r in &grid.rows {
+        let cells: Vec<String> = r
+            .iter()
+            .map(|e| match e {
+                Entry::Text(s) => m.escape(s),
+                Entry::Value(v) => m.value(v, grid.digits),
+                Entry::Best(v) => m.bold(m.value(v, grid.digits)),
+            })
+            .collect();
+        out.push_str(&m.table_row(&cells, &aligns));
+    }
+    out.push_str(&m.table_end());
+    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,11 +421,11 @@ impl FromStr for TableFormat {
     }
 }
 
-pub fn exporter(format: TableFormat) -> Box<dyn TableExporter> {
+pub fn exporter(format: TableFormat) -> &'static dyn Markup {
     match format {
-        TableFormat::Markdown => Box::new(crate::markdown::Markdown),
-        TableFormat::Latex => Box::new(crate::latex::Latex),
-        TableFormat::Csv => Box::new(crate::csv::Csv),
+        TableFormat::Markdown => &crate::markdown::Markdown,
+        TableFormat::Latex => &crate::latex::Latex,
+        TableFormat::Csv => &crate::csv::Csv,
     }
 }
 
