@@ -788,7 +788,9 @@ fn manifest_section(out: &mut String, r: &RunView) {
         ],
         vec![
             "baseline arm".into(),
-            st.baseline_arm.clone().unwrap_or_else(|| "none".into()),
+            st.baseline_arm
+                .as_ref()
+                .map_or("none".into(), ToString::to_string),
         ],
         vec![
             "scenario".into(),
@@ -810,7 +812,7 @@ fn manifest_section(out: &mut String, r: &RunView) {
         .map(|a| {
             let b = &a.backend_info;
             vec![
-                a.label.clone(),
+                a.label.to_string(),
                 format!("{} {}", b.name, b.version),
                 {
                     // The library's build, the binary's, and where it ran: three facts.

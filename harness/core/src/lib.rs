@@ -2,6 +2,7 @@
 //! nor an engine. The CLI, the TUI, reports and the CI gate are thin layers over it.
 
 pub mod agreement;
+pub mod arm;
 pub mod backend;
 pub mod decode;
 pub mod machine;
