@@ -6,6 +6,7 @@
 //! separate groups: compared side by side, never averaged.
 
 use crate::ReportError;
+use fcbench_core::arm::ArmId;
 use fcbench_core::record::{
     AccuracySummary, ArmSummary, CallRecord, CallStatus, DecodeMode, Manifest,
 };
@@ -40,8 +41,8 @@ pub fn percentile_select(xs: &[f64], p: f64) -> f64 {
 /// One arm of one run.
 #[derive(Debug, Clone)]
 pub struct ArmView {
-    /// The arm label as recorded (`llama/gemma3-270m/simpletool`).
-    pub label: String,
+    /// The arm as recorded; the fields below are its parts as tables print them.
+    pub label: ArmId,
     pub model: String,
     pub backend: String,
     pub protocol: String,
@@ -215,7 +216,7 @@ pub fn run_view(
     };
     let sweep = own_sweep.or_else(|| extra_sweep.cloned());
     let m = &run.manifest;
-    let baseline = m.settings.baseline_arm.as_deref();
+    let baseline = m.settings.baseline_arm.as_ref();
     // Arms are independent: summarise each on its own thread (the bootstrap intervals are
     // the cost; on a 10,000-call run this halves the time on two cores).
     let one_arm = |info: &fcbench_core::record::ArmInfo| {
@@ -277,7 +278,7 @@ pub fn run_view(
             protocol: info.protocol.name().to_string(),
             quantization: info.backend_info.quantization.clone(),
             head_tokens: head_tokens(&recs),
-            is_baseline: baseline == Some(info.label.as_str()),
+            is_baseline: baseline == Some(&info.label),
             head_efficiency,
             p50_ci,
             p95_ci,

@@ -682,7 +682,9 @@ fn manifest_section(r: &RunView) -> Section {
         ),
         (
             "baseline arm",
-            st.baseline_arm.clone().unwrap_or_else(|| "none".into()),
+            st.baseline_arm
+                .as_ref()
+                .map_or("none".into(), ToString::to_string),
         ),
         (
             "scenario",
@@ -706,7 +708,7 @@ fn manifest_section(r: &RunView) -> Section {
             build.push_str(&format!(" · device: {}", p.summary()));
         }
         vec![
-            a.label.clone(),
+            a.label.to_string(),
             format!("{} {}", b.name, b.version),
             build,
             format!(

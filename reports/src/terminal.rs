@@ -1,8 +1,11 @@
 //! The results table `fcbench run` prints (hyperfine-like): one row per arm.
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, Table};
-use fcbench_core::record::{AccuracySummary, ArmSummary, GroupAccuracy, Manifest, RunSummary};
+use comfy_table::presets::{NOTHING, UTF8_FULL_CONDENSED};
+use comfy_table::{Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width};
+use fcbench_core::arm::ArmId;
+use fcbench_core::record::{
+    AccuracySummary, ArmSummary, DecodeMode, GroupAccuracy, Manifest, RunSummary,
+};
 
 fn ms(x: f64) -> String {
     if x.is_finite() {
@@ -13,8 +16,8 @@ fn ms(x: f64) -> String {
 }
 
 /// The speed-up cell: `median× [low–high]`, or `baseline` for the baseline arm itself.
-pub fn speedup_cell(s: &ArmSummary, baseline: Option<&str>) -> String {
-    if baseline == Some(s.arm.as_str()) {
+pub fn speedup_cell(s: &ArmSummary, baseline: Option<&ArmId>) -> String {
+    if baseline == Some(&s.arm) {
         return "baseline".into();
     }
     match &s.speedup_vs_baseline {
@@ -36,14 +39,20 @@ fn pp(x: f64) -> String {
     format!("{x:+.1}")
 }
 
+/// Forced decoding appends the gold tokens on token-level arms (call-level arms, with no
+/// prefill of their own, answer for themselves): such an arm's accuracy is not the model's.
+fn fed_gold(mode: DecodeMode, s: &ArmSummary) -> bool {
+    mode == DecodeMode::Forced && s.prefill.mean > 0.0
+}
+
 /// Accuracy cells of the run table: strict and legacy (full call | function name), and the
 /// difference to the baseline arm in percentage points on the rows both scored.
-pub fn accuracy_cells(s: &ArmSummary, baseline: Option<&str>) -> [String; 3] {
+pub fn accuracy_cells(s: &ArmSummary, baseline: Option<&ArmId>) -> [String; 3] {
     let Some(a) = &s.accuracy else {
         return ["–".into(), "–".into(), "–".into()];
     };
     let g = &a.all;
-    let delta = if baseline == Some(s.arm.as_str()) {
+    let delta = if baseline == Some(&s.arm) {
         "baseline".into()
     } else {
         match &a.vs_baseline_pp {
@@ -58,36 +67,70 @@ pub fn accuracy_cells(s: &ArmSummary, baseline: Option<&str>) -> [String; 3] {
     ]
 }
 
-/// Render the per-arm table with a header line saying exactly what was measured.
-pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
-    let with_accuracy = summary.arms.iter().any(|a| a.accuracy.is_some());
+/// How much of the run table to print, in how many columns.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    /// Every line is wrapped to this many columns (the table's cells wrap, the arm never).
+    pub width: u16,
+    /// All columns; otherwise arm, n, P50, P95, Hz, prefill|decode and speed-up.
+    pub wide: bool,
+}
+
+impl Layout {
+    /// The terminal's width when stdout is one (comfy-table asks crossterm), else 100.
+    pub fn detect(wide: bool) -> Layout {
+        Layout {
+            width: Table::new().width().unwrap_or(100),
+            wide,
+        }
+    }
+}
+
+/// `text` wrapped at spaces to `width` columns, by comfy-table's own wrapping (which measures
+/// display width, so `×` and `–` count once).
+fn wrap(text: &str, width: u16) -> String {
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    let mut header = vec![
-        "arm",
-        "quant",
-        "n",
-        "mean ± σ ms",
-        "P50",
-        "P95",
-        "Hz",
-        "P50 Hz",
-        "prefill|decode ms",
-        "heads",
-        "tok longest|all",
-        "slot util",
-        "speedup vs baseline",
-        "agree",
+    t.load_preset(NOTHING)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width)
+        .add_row([text]);
+    t.column_mut(0).expect("one column").set_padding((0, 0));
+    t.lines()
+        .map(|l| l.trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Render the per-arm table with a header line saying exactly what was measured, every line
+/// within `layout.width` (a label longer than that is never cut).
+pub fn render(summary: &RunSummary, manifest: &Manifest, layout: Layout) -> String {
+    let with_accuracy = summary.arms.iter().any(|a| a.accuracy.is_some());
+    let baseline = summary.baseline_arm.as_ref();
+    // (header, shown by default, right-aligned)
+    let mut columns = vec![
+        ("arm", true, false),
+        ("quant", false, false),
+        ("n", true, true),
+        ("mean ± σ ms", false, true),
+        ("P50\nms", true, true),
+        ("P95\nms", true, true),
+        ("Hz", true, true),
+        ("P50 Hz", false, true),
+        ("prefill|\ndecode ms", true, true),
+        ("heads", false, true),
+        ("tok longest|all", false, true),
+        ("slot util", false, true),
+        ("speed-up\n[95% CI]", true, false),
+        ("agree", false, true),
     ];
     if with_accuracy {
-        header.extend([
-            "strict call | fn",
-            "legacy call | fn",
-            "Δpp strict | legacy",
+        columns.extend([
+            ("strict call | fn", false, true),
+            ("legacy call | fn", false, true),
+            ("Δpp strict | legacy", false, true),
         ]);
     }
-    let header_len = header.len();
-    t.set_header(header);
+    let mut rows = Vec::new();
     for s in &summary.arms {
         let quant = manifest
             .arms
@@ -100,14 +143,15 @@ pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
             n.push_str(&format!(" ({} failed)", s.calls_failed));
         }
         if s.calls_ok == 0 {
-            // Every statistic of this arm is over no call: say so once instead of NaNs.
-            let mut row = vec![s.arm.clone(), quant, n, "no successful calls".into()];
-            row.resize(header_len, "–".into());
-            t.add_row(row.into_iter().map(Cell::new));
+            // Every statistic of this arm is over no call: dashes, and a line under the
+            // table saying so once, instead of NaNs.
+            let mut row = vec![s.arm.to_string(), quant, n];
+            row.resize(columns.len(), "–".into());
+            rows.push(row);
             continue;
         }
         let mut row = vec![
-            s.arm.clone(),
+            s.arm.to_string(),
             quant,
             n,
             format!("{} ± {}", ms(s.e2e.mean), ms(s.e2e.stddev)),
@@ -122,26 +166,54 @@ pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
                 s.mean_longest_head_tokens, s.mean_decoded_tokens
             ),
             format!("{:.0}%", s.mean_slot_utilisation * 100.0),
-            speedup_cell(s, summary.baseline_arm.as_deref()),
+            speedup_cell(s, baseline),
             s.argmax_agreement
                 .map(|a| format!("{:.0}%", a * 100.0))
                 .unwrap_or_else(|| "–".into()),
         ];
         if with_accuracy {
-            row.extend(accuracy_cells(s, summary.baseline_arm.as_deref()));
+            row.extend(if fed_gold(summary.mode, s) {
+                [
+                    "n/a (forced)".into(),
+                    "n/a (forced)".into(),
+                    "n/a (forced)".into(),
+                ]
+            } else {
+                accuracy_cells(s, baseline)
+            });
         }
-        t.add_row(row.into_iter().map(Cell::new));
+        rows.push(row);
     }
-    let last = if with_accuracy { 17 } else { 12 };
-    for i in (2..12).chain(14..last) {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
+    let shown = |i: &usize| layout.wide || columns[*i].1;
+    let keep: Vec<usize> = (0..columns.len()).filter(shown).collect();
+    let mut t = Table::new();
+    // UTF8_FULL_CONDENSED without the outer frame: two columns more for the numbers.
+    t.load_preset("     ═╪ ┆          ")
+        .set_header(keep.iter().map(|&i| columns[i].0));
+    for row in rows {
+        t.add_row(keep.iter().map(|&i| Cell::new(&row[i])));
+    }
+    for (c, &i) in keep.iter().enumerate() {
+        let col = t.column_mut(c).expect("column");
+        if columns[i].2 {
+            col.set_cell_alignment(CellAlignment::Right);
         }
+        // Only the speed-up may wrap (at its space); the arm, which a reader copies into
+        // --baseline, and the numbers never do.
+        col.set_constraint(if columns[i].0 == "speed-up\n[95% CI]" {
+            ColumnConstraint::LowerBoundary(Width::Fixed(11))
+        } else {
+            ColumnConstraint::ContentWidth
+        });
+    }
+    if !layout.wide {
+        t.set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(layout.width);
     }
     let st = &manifest.settings;
     let filtered: usize = summary.arms.first().map_or(0, |a| a.cases_filtered);
-    let mut out = format!(
-        "mode: {} · regime: {} · threads: {} · cases: {}/{}{} · repeat: {} · warm-up: {} · machine: {}\n",
+    let mut head = vec![format!(
+        "mode: {} · regime: {} · threads: {} · cases: {}/{}{} · repeat: {} · warm-up: {} · machine: {}",
         summary.mode,
         summary.regime,
         st.threads,
@@ -151,37 +223,35 @@ pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
         st.repeat,
         st.warmup,
         manifest.machine.describe(),
-    );
+    )];
     // Where each engine ran, once per distinct placement (a GPU arm beside CPU arms shows).
-    let mut placements: Vec<String> = Vec::new();
     for arm in &manifest.arms {
         if let Some(p) = &arm.backend_info.placement {
             let line = format!("device ({}): {}", arm.backend, p.summary());
-            if !placements.contains(&line) {
-                placements.push(line);
+            if !head.contains(&line) {
+                head.push(line);
             }
         }
     }
-    for line in placements {
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out.push_str(&t.to_string());
-    out.push('\n');
-    out.push_str("latency = prefill + all decode steps, token ids ready → every head stopped; Hz = 1000/mean, P50 Hz = 1000/P50; speed-up = baseline/arm per case (median, bootstrap 95% CI)");
-    if summary.mode == fcbench_core::record::DecodeMode::Forced {
-        out.push_str("; agree = steps where argmax equalled the forced reference token");
-    }
-    if with_accuracy {
-        out.push_str("; accuracy = full call | function name, strict and legacy scorers, each case once (first repeat), failed calls wrong");
-        if summary.mode == fcbench_core::record::DecodeMode::Forced {
-            out.push_str(
-                " (forced token-level arms append the gold tokens, so their accuracy is not the model's; call-level arms are unaffected)",
-            );
+    let mut legend = String::from("times in ms; latency = prefill + all decode steps, token ids ready → every head stopped; Hz = 1000/mean; speed-up = baseline/arm per case (median, bootstrap 95% CI)");
+    if layout.wide {
+        legend.push_str("; P50 Hz = 1000/P50");
+        if summary.mode == DecodeMode::Forced {
+            legend.push_str("; agree = steps where argmax equalled the forced reference token");
         }
+        if with_accuracy {
+            legend.push_str("; accuracy = full call | function name, strict and legacy scorers, each case once (first repeat), failed calls wrong");
+            if summary.mode == DecodeMode::Forced {
+                legend.push_str("; n/a (forced): token-level arms decode the gold tokens in forced mode, so their accuracy is not the model's");
+            }
+        }
+    } else {
+        legend.push_str("; --wide for every column (quantisation, mean ± σ, heads, tokens, slot use, agreement, accuracy)");
     }
+    let mut tail = vec![legend];
     // fcbench's own cost inside the timing (argmax, stop matching, bookkeeping): shown so a
     // reader can see the harness does not distort what it measures.
+    let ids: Vec<ArmId> = summary.arms.iter().map(|a| a.arm.clone()).collect();
     let overheads: Vec<String> = summary
         .arms
         .iter()
@@ -189,22 +259,25 @@ pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
         .map(|a| {
             format!(
                 "{} {:.2} ms ({:.2}%)",
-                a.arm.rsplit('/').next().unwrap_or(&a.arm),
+                a.arm.short(&ids),
                 a.overhead_ms,
                 a.overhead_share * 100.0
             )
         })
         .collect();
     if !overheads.is_empty() {
-        out.push_str(&format!(
-            "\nfcbench overhead per call (e2e − engine time, mean): {}",
+        tail.push(format!(
+            "fcbench overhead per call (e2e − engine time, mean): {}",
             overheads.join(", ")
         ));
+    }
+    for a in summary.arms.iter().filter(|a| a.calls_ok == 0) {
+        tail.push(format!("{}: no successful calls", a.arm));
     }
     // Like hyperfine's outlier warning: a figure taken on a busy machine says so.
     for a in &summary.arms {
         if let Some(w) = a.stability.as_ref().and_then(|s| s.warning()) {
-            out.push_str(&format!("\nwarning: {}: {w}", a.arm));
+            tail.push(format!("warning: {}: {w}", a.arm));
         }
     }
     if let Some(why) = summary
@@ -212,19 +285,24 @@ pub fn render(summary: &RunSummary, manifest: &Manifest) -> String {
         .iter()
         .find_map(|a| a.stability.as_ref()?.not_measured.as_deref())
     {
-        out.push_str(&format!("\nnoise: not measured ({why})"));
+        tail.push(format!("noise: not measured ({why})"));
     }
     if !summary.complete {
-        out.push_str(&format!(
-            "\nINCOMPLETE: {}",
+        tail.push(format!(
+            "INCOMPLETE: {}",
             summary
                 .interrupted
                 .as_deref()
                 .unwrap_or("run still in progress")
         ));
     }
-    out.push('\n');
-    out
+    let wrapped = |lines: Vec<String>| {
+        lines
+            .iter()
+            .map(|l| wrap(l, layout.width) + "\n")
+            .collect::<String>()
+    };
+    format!("{}{t}\n{}", wrapped(head), wrapped(tail))
 }
 
 fn group_row(g: &GroupAccuracy) -> Vec<String> {
@@ -285,13 +363,12 @@ pub fn accuracy_table(a: &AccuracySummary) -> Table {
 /// when no arm has.
 pub fn render_accuracy(summary: &RunSummary) -> String {
     let mut out = String::new();
-    let forced = summary.mode == fcbench_core::record::DecodeMode::Forced;
     let mut omitted = 0;
     for s in &summary.arms {
         let Some(a) = &s.accuracy else { continue };
         // Forced token-level arms decode the gold tokens: their breakdown says nothing about
         // the model, so it is left out (call-level arms, with prefill 0, answer for themselves).
-        if forced && s.prefill.mean > 0.0 {
+        if fed_gold(summary.mode, s) {
             omitted += 1;
             continue;
         }
@@ -395,8 +472,8 @@ mod tests {
 
     #[test]
     fn accuracy_cells_show_delta_or_baseline() {
+        let id = |b: &str| ArmId::new(b, "m", fcbench_core::protocol::Protocol::Json);
         let mut s = ArmSummary {
-            arm: "x".into(),
             accuracy: Some(AccuracySummary {
                 all: group("All", 10, 0, 10, 5),
                 vs_baseline_pp: Some(AccuracyDelta {
@@ -407,12 +484,12 @@ mod tests {
                 }),
                 ..Default::default()
             }),
-            ..Default::default()
+            ..fcbench_core::summary::summarise_arm(&id("x"), &[])
         };
-        let c = accuracy_cells(&s, Some("base"));
+        let c = accuracy_cells(&s, Some(&id("base")));
         assert_eq!(c[0], "50.0% | 100.0%");
         assert_eq!(c[2], "+20.0 | -10.0");
-        assert_eq!(accuracy_cells(&s, Some("x"))[2], "baseline");
+        assert_eq!(accuracy_cells(&s, Some(&id("x")))[2], "baseline");
         s.accuracy = None;
         assert_eq!(accuracy_cells(&s, None)[0], "–");
     }

@@ -2,7 +2,16 @@
 
 mod common;
 
+use fcbench_core::protocol::Protocol;
+use fcbench_core::record::DecodeMode;
 use fcbench_reports::table::{self, exporter, Column, TableFormat};
+use fcbench_reports::terminal::{self, Layout};
+
+/// The default run table in a 100-column terminal.
+const NARROW: Layout = Layout {
+    width: 100,
+    wide: false,
+};
 
 fn render(format: TableFormat, columns: &[Column]) -> String {
     let tmp = tempfile::tempdir().unwrap();
@@ -101,7 +110,7 @@ fn an_arm_without_a_successful_call_reads_back_and_says_so_in_every_table() {
     }
     // The run's own terminal table, from the summary as read back.
     let run = fcbench_core::rundir::load_run(&dir).unwrap();
-    let text = fcbench_reports::terminal::render(run.summary.as_ref().unwrap(), &run.manifest);
+    let text = terminal::render(run.summary.as_ref().unwrap(), &run.manifest, NARROW);
     assert!(text.contains("no successful calls"), "{text}");
     assert!(!text.contains("NaN"), "{text}");
 }
@@ -138,7 +147,7 @@ fn unstable_timings_are_flagged_in_the_warnings_and_the_html_report() {
         .lines()
         .map(|l| {
             let mut r: fcbench_core::record::CallRecord = serde_json::from_str(l).unwrap();
-            if r.arm.ends_with("/simpletool") && r.repeat == 1 {
+            if r.arm.protocol == Protocol::SimpleTool && r.repeat == 1 {
                 r.e2e_ms *= 3.0;
             }
             serde_json::to_string(&r).unwrap()
@@ -155,4 +164,69 @@ fn unstable_timings_are_flagged_in_the_warnings_and_the_html_report() {
     );
     let html = fcbench_reports::html::render(&data, "t").unwrap();
     assert!(html.contains("unstable timings (repeats of a case differ by"));
+}
+
+/// `fcbench run`'s table from the synthetic run, as its summary reads back.
+fn run_table(spec: &common::Spec, layout: Layout) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = common::write_run(&tmp.path().join("run"), spec);
+    let run = fcbench_core::rundir::load_run(&dir).unwrap();
+    terminal::render(run.summary.as_ref().unwrap(), &run.manifest, layout)
+}
+
+#[test]
+fn the_default_run_table_fits_a_100_column_terminal_and_keeps_the_essentials() {
+    let text = run_table(&common::Spec::default(), NARROW);
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns:\n{text}",
+            line.chars().count()
+        );
+    }
+    for what in [
+        "llama/gemma3-270m/simpletool",
+        "P50",
+        "P95",
+        "Hz",
+        "prefill|",
+        "baseline",
+        "--wide",
+    ] {
+        assert!(text.contains(what), "{what}:\n{text}");
+    }
+    assert!(!text.contains("slot util"), "{text}");
+    let wide = run_table(
+        &common::Spec::default(),
+        Layout {
+            width: 400,
+            wide: true,
+        },
+    );
+    assert!(
+        wide.contains("slot util") && wide.contains("strict call | fn"),
+        "{wide}"
+    );
+}
+
+#[test]
+fn forced_mode_shows_accuracy_as_not_applicable_and_free_mode_shows_it() {
+    let wide = Layout {
+        width: 400,
+        wide: true,
+    };
+    let forced = run_table(&common::Spec::default(), wide);
+    assert!(forced.contains("n/a (forced)"), "{forced}");
+    assert!(!forced.contains("100.0%"), "{forced}");
+    let free = run_table(
+        &common::Spec {
+            mode: DecodeMode::Free,
+            ..Default::default()
+        },
+        wide,
+    );
+    assert!(
+        !free.contains("n/a (forced)") && free.contains("100.0%"),
+        "{free}"
+    );
 }

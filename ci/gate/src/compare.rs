@@ -1,6 +1,7 @@
 //! Comparability checks and the statistics behind each check.
 
 use crate::{Check, CheckKind, CheckStatus, GateReport, Method, Outcome, Thresholds, Unit};
+use fcbench_core::arm::ArmId;
 use fcbench_core::record::{CallRecord, CallStatus};
 use fcbench_core::rundir::LoadedRun;
 use fcbench_core::stats::{bootstrap_ci, percentile_sorted, ratio_estimate};
@@ -23,10 +24,11 @@ type Samples = BTreeMap<String, Vec<f64>>;
 
 fn samples(run: &LoadedRun, arm: &str) -> Samples {
     let mut by_case: Samples = BTreeMap::new();
+    let arm = arm.parse::<ArmId>().ok();
     for r in run
         .calls
         .iter()
-        .filter(|r| r.arm == arm && r.status == CallStatus::Ok)
+        .filter(|r| Some(&r.arm) == arm.as_ref() && r.status == CallStatus::Ok)
     {
         by_case.entry(r.case_id.clone()).or_default().push(r.e2e_ms);
     }
@@ -35,9 +37,10 @@ fn samples(run: &LoadedRun, arm: &str) -> Samples {
 
 /// Calls of one arm by (case, repeat); filtered cases never ran, so they are left out.
 fn rows<'r>(run: &'r LoadedRun, arm: &str) -> BTreeMap<(&'r str, u32), &'r CallRecord> {
+    let arm = arm.parse::<ArmId>().ok();
     run.calls
         .iter()
-        .filter(|r| r.arm == arm && r.status != CallStatus::Filtered)
+        .filter(|r| Some(&r.arm) == arm.as_ref() && r.status != CallStatus::Filtered)
         .map(|r| ((r.case_id.as_str(), r.repeat), r))
         .collect()
 }
@@ -122,12 +125,17 @@ pub(crate) fn percentile_ratio(
 /// Resolve `name` to an arm label of `run`: the label itself, or the one label ending in
 /// `/name` (so `functiongemma` finds `llama/gemma3-270m/functiongemma`).
 fn resolve_arm(run: &LoadedRun, name: &str) -> Result<String, String> {
-    let labels: Vec<&str> = run.manifest.arms.iter().map(|a| a.label.as_str()).collect();
-    if labels.contains(&name) {
+    let labels: Vec<String> = run
+        .manifest
+        .arms
+        .iter()
+        .map(|a| a.label.to_string())
+        .collect();
+    if labels.iter().any(|l| l == name) {
         return Ok(name.to_string());
     }
     let suffix = format!("/{name}");
-    let hits: Vec<&&str> = labels.iter().filter(|l| l.ends_with(&suffix)).collect();
+    let hits: Vec<&String> = labels.iter().filter(|l| l.ends_with(&suffix)).collect();
     match hits.as_slice() {
         [one] => Ok(one.to_string()),
         [] => Err(format!(
@@ -308,7 +316,7 @@ pub fn gate(input: &GateInput, t: &Thresholds) -> GateReport {
     for (side, run) in [("candidate", Some(cand)), ("baseline", input.baseline)] {
         let Some(run) = run else { continue };
         for arm in &run.manifest.arms {
-            if samples(run, &arm.label).is_empty() {
+            if samples(run, &arm.label.to_string()).is_empty() {
                 notes.push(format!(
                     "{side}: arm `{}` has no successful calls",
                     arm.label
@@ -316,24 +324,36 @@ pub fn gate(input: &GateInput, t: &Thresholds) -> GateReport {
             }
         }
     }
-    let cand_arms: Vec<&str> = cand
+    let cand_arms: Vec<String> = cand
         .manifest
         .arms
         .iter()
-        .map(|a| a.label.as_str())
+        .map(|a| a.label.to_string())
         .collect();
     let gated: Vec<String> = match (&method, input.baseline) {
         (Method::TwoRuns, Some(base)) => {
-            for a in cand_arms
-                .iter()
-                .filter(|a| !base.manifest.arms.iter().any(|b| &b.label == *a))
-            {
+            for a in cand_arms.iter().filter(|a| {
+                !base
+                    .manifest
+                    .arms
+                    .iter()
+                    .any(|b| b.label.to_string() == **a)
+            }) {
                 notes.push(format!("arm `{a}` is new in the candidate: not gated"));
             }
-            base.manifest.arms.iter().map(|a| a.label.clone()).collect()
+            base.manifest
+                .arms
+                .iter()
+                .map(|a| a.label.to_string())
+                .collect()
         }
         (Method::ReferenceVsBaseline { reference }, Some(base)) => {
-            if !base.manifest.arms.iter().any(|a| &a.label == reference) {
+            if !base
+                .manifest
+                .arms
+                .iter()
+                .any(|a| &a.label.to_string() == reference)
+            {
                 not_comparable.push(format!(
                     "the baseline run has no reference arm `{reference}`"
                 ));
@@ -341,19 +361,19 @@ pub fn gate(input: &GateInput, t: &Thresholds) -> GateReport {
             base.manifest
                 .arms
                 .iter()
-                .map(|a| a.label.clone())
+                .map(|a| a.label.to_string())
                 .filter(|a| a != reference)
                 .collect()
         }
         (Method::InRunReference { reference }, _) => cand_arms
             .iter()
             .filter(|a| *a != reference)
-            .map(|a| a.to_string())
+            .cloned()
             .collect(),
         _ => Vec::new(),
     };
     for arm in &gated {
-        if !cand_arms.contains(&arm.as_str()) {
+        if !cand_arms.contains(arm) {
             not_comparable.push(format!(
                 "arm `{arm}` is in the baseline but not in the candidate"
             ));
@@ -362,7 +382,7 @@ pub fn gate(input: &GateInput, t: &Thresholds) -> GateReport {
     // A figure taken on a busy machine is not the engine's: unless told otherwise, a candidate
     // whose gated (or reference) arms are flagged unstable is not compared.
     let involved = gated.iter().map(String::as_str).chain(reference.as_deref());
-    for arm in involved.filter(|a| cand_arms.contains(a)) {
+    for arm in involved.filter(|a| cand_arms.iter().any(|c| c == a)) {
         let by_case = samples(cand, arm);
         let stability = fcbench_core::noise::of_calls(by_case.values().map(Vec::as_slice));
         if let Some(w) = stability.warning() {
@@ -379,7 +399,7 @@ pub fn gate(input: &GateInput, t: &Thresholds) -> GateReport {
     }
     if let Some(base) = input.baseline {
         for arm in &base.manifest.arms {
-            let by_case = samples(base, &arm.label);
+            let by_case = samples(base, &arm.label.to_string());
             if let Some(w) =
                 fcbench_core::noise::of_calls(by_case.values().map(Vec::as_slice)).warning()
             {

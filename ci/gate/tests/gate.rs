@@ -19,7 +19,7 @@ const ARM: &str = "llama/m/simpletool";
 fn arm_info(label: &str, model_sha: &str) -> ArmInfo {
     let protocol = label.rsplit('/').next().unwrap().parse().unwrap();
     ArmInfo {
-        label: label.into(),
+        label: label.parse().unwrap(),
         backend: "llama".into(),
         model: "m".into(),
         protocol,
@@ -67,7 +67,7 @@ fn manifest(arms: &[&str]) -> Manifest {
             max_head_tokens: 128,
             content_head: false,
             map_markers: true,
-            baseline_arm: Some(REF.into()),
+            baseline_arm: Some(REF.parse().unwrap()),
         },
         scenario: ScenarioInfo {
             name: "game".into(),
@@ -87,7 +87,7 @@ fn call(arm: &str, case: usize, repeat: u32, e2e_ms: f64) -> CallRecord {
     CallRecord {
         case_id: format!("case-{case:02}"),
         dataset: "game".into(),
-        arm: arm.into(),
+        arm: arm.parse().unwrap(),
         protocol: arm.rsplit('/').next().unwrap().parse::<Protocol>().unwrap(),
         mode: DecodeMode::Forced,
         regime: CacheRegime::Prefix,
@@ -234,7 +234,7 @@ fn a_gate_that_performed_no_check_is_not_comparable_never_a_pass() {
     let calls: Vec<CallRecord> = m
         .record(&[(REF, 1.0), (ARM, 1.0)], 2)
         .into_iter()
-        .filter(|c| c.arm != REF)
+        .filter(|c| c.arm.to_string() != REF)
         .collect();
     let c = run("cand", &[REF, ARM], calls);
     let r = gate(
@@ -537,7 +537,7 @@ fn runs_that_measure_different_things_are_not_comparable() {
         ),
         (
             "missing arm",
-            Box::new(|r| r.manifest.arms[0].label = "llama/m/json".into()),
+            Box::new(|r| r.manifest.arms[0].label = "llama/m/json".parse().unwrap()),
             "is in the baseline but not in the candidate",
         ),
     ];

@@ -71,7 +71,7 @@ fn forced_run_of_three_cases_end_to_end() {
     let st = summary
         .arms
         .iter()
-        .find(|a| a.arm.ends_with("/simpletool"))
+        .find(|a| a.arm.protocol == fcbench_core::protocol::Protocol::SimpleTool)
         .unwrap();
     assert!(st.speedup_vs_baseline.is_some());
     assert!(st.mean_heads >= 2.0);
@@ -413,7 +413,6 @@ fn llama_and_side_by_side(other: &str, version_prefix: &str) {
     let calls = read_calls(&dir);
     assert_eq!(calls.len(), 8, "2 cases × 2 protocols × 2 backends");
     let scenario = fcbench_scenarios::load("game").unwrap();
-    let prefix = format!("{other}/");
     for r in &calls {
         assert_eq!(r.status, CallStatus::Ok, "{r:?}");
         let case = scenario.cases.iter().find(|c| c.id == r.case_id).unwrap();
@@ -423,10 +422,14 @@ fn llama_and_side_by_side(other: &str, version_prefix: &str) {
             "{}",
             r.arm
         );
-        if r.arm.starts_with(&prefix) {
+        if r.arm.backend == other {
+            let llama = fcbench_core::arm::ArmId {
+                backend: "llama".into(),
+                ..r.arm.clone()
+            };
             let twin = calls
                 .iter()
-                .find(|l| l.case_id == r.case_id && l.arm == r.arm.replacen(&prefix, "llama/", 1))
+                .find(|l| l.case_id == r.case_id && l.arm == llama)
                 .unwrap();
             assert_eq!(r.prompt_tokens, twin.prompt_tokens, "{}", r.arm);
             let tokens = |c: &fcbench_core::record::CallRecord| {

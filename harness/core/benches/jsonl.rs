@@ -24,7 +24,7 @@ fn record() -> CallRecord {
     CallRecord {
         case_id: "game-0042".into(),
         dataset: "game".into(),
-        arm: "llama/gemma3-270m/simpletool".into(),
+        arm: "llama/gemma3-270m/simpletool".parse().unwrap(),
         protocol: Protocol::SimpleTool,
         mode: DecodeMode::Forced,
         regime: CacheRegime::Prefix,

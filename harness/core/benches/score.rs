@@ -69,7 +69,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     let template: CallRecord = serde_json::from_value(serde_json::json!({
-        "case_id": "c", "dataset": "BFCL_v3_exec_simple_dataset", "arm": "a",
+        "case_id": "c", "dataset": "BFCL_v3_exec_simple_dataset", "arm": "a/m/simpletool",
         "protocol": "simpletool", "mode": "free", "regime": "cold", "repeat": 0, "status": "ok",
         "prompt_tokens": 0, "cached_tokens": 0, "prefilled_tokens": 0, "heads": [],
         "prefill_ms": 0.0, "decode_ms": 0.0, "e2e_ms": 0.0, "engine_ms": 0.0, "step_ms": [],

@@ -1,6 +1,7 @@
 //! fcbench-core: everything about measuring function-call latency that is neither a terminal
 //! nor an engine. The CLI, the TUI, reports and the CI gate are thin layers over it.
 
+pub mod arm;
 pub mod backend;
 pub mod decode;
 pub mod machine;

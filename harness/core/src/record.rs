@@ -2,6 +2,7 @@
 //! A run directory holds `manifest.json`, `calls.jsonl` (one [`CallRecord`] per line, flushed
 //! per call) and `summary.json` ([`RunSummary`]).
 
+use crate::arm::ArmId;
 use crate::backend::BackendInfo;
 use crate::markers::MarkerMap;
 use crate::protocol::Protocol;
@@ -100,8 +101,8 @@ pub enum CallStatus {
 pub struct CallRecord {
     pub case_id: String,
     pub dataset: String,
-    /// Arm label, e.g. `llama·gemma3-270m·simpletool`.
-    pub arm: String,
+    /// Stored as its label, e.g. `llama/gemma3-270m/simpletool`.
+    pub arm: ArmId,
     pub protocol: Protocol,
     pub mode: DecodeMode,
     pub regime: CacheRegime,
@@ -219,7 +220,8 @@ impl CallRecord {
 /// One arm = backend × model × protocol.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArmInfo {
-    pub label: String,
+    /// The arm's identity; the three fields below repeat it (the manifest has always had them).
+    pub label: ArmId,
     pub backend: String,
     /// Model name as given (`gemma3-270m`, or a path).
     pub model: String,
@@ -314,7 +316,7 @@ pub struct RunSettings {
     pub max_head_tokens: usize,
     pub content_head: bool,
     pub map_markers: bool,
-    pub baseline_arm: Option<String>,
+    pub baseline_arm: Option<ArmId>,
 }
 
 /// `manifest.json`.
@@ -373,9 +375,9 @@ pub struct RatioEstimate {
     pub n: usize,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArmSummary {
-    pub arm: String,
+    pub arm: ArmId,
     pub protocol: Option<Protocol>,
     pub calls_ok: usize,
     pub calls_failed: usize,
@@ -438,7 +440,7 @@ pub struct RunSummary {
     pub updated_at: String,
     pub mode: DecodeMode,
     pub regime: CacheRegime,
-    pub baseline_arm: Option<String>,
+    pub baseline_arm: Option<ArmId>,
     pub cases_total: usize,
     pub cases_done: usize,
     pub arms: Vec<ArmSummary>,

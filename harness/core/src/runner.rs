@@ -2,6 +2,7 @@
 //! machine's speed drifts, warm-up calls untimed, every call recorded (failed and filtered
 //! cases included), results flushed as they come and `summary.json` kept current.
 
+use crate::arm::ArmId;
 use crate::backend::{BackendError, CallBackend, CallRequest, TokenBackend};
 use crate::decode::{slot_utilisation, DecodeOptions, Decoder};
 use crate::markers::MarkerMap;
@@ -33,7 +34,7 @@ pub struct Arm<'a> {
 impl<'a> Arm<'a> {
     /// Open an arm on a call-level backend.
     pub fn with_calls(
-        label: String,
+        label: ArmId,
         backend_name: &str,
         model: &str,
         protocol: Protocol,
@@ -56,7 +57,7 @@ impl<'a> Arm<'a> {
     /// Open an arm on a backend session; markers are mapped to spare tokens only in forced
     /// mode with `map_markers`.
     pub fn new(
-        label: String,
+        label: ArmId,
         backend_name: &str,
         model: &str,
         protocol: Protocol,
@@ -85,7 +86,7 @@ impl<'a> Arm<'a> {
 pub enum RunEvent {
     Started {
         cases: usize,
-        arms: Vec<String>,
+        arms: Vec<ArmId>,
     },
     CaseStarted {
         index: usize,
@@ -120,7 +121,7 @@ pub struct Runner<'a, 'o> {
 impl Runner<'_, '_> {
     pub fn run(mut self, dir: &mut RunDir) -> Result<RunSummary, RunError> {
         dir.write_manifest(&self.manifest)?;
-        let arm_labels: Vec<String> = self.arms.iter().map(|a| a.info.label.clone()).collect();
+        let arm_labels: Vec<ArmId> = self.arms.iter().map(|a| a.info.label.clone()).collect();
         (self.observer)(RunEvent::Started {
             cases: self.cases.len(),
             arms: arm_labels.clone(),
@@ -230,7 +231,7 @@ impl Runner<'_, '_> {
     fn summary(
         &self,
         records: &[CallRecord],
-        arms: &[String],
+        arms: &[ArmId],
         cases_done: usize,
         interrupted: Option<String>,
     ) -> RunSummary {
@@ -244,7 +245,7 @@ impl Runner<'_, '_> {
             baseline_arm: self.settings.baseline_arm.clone(),
             cases_total: self.cases.len(),
             cases_done,
-            arms: summarise(records, arms, self.settings.baseline_arm.as_deref()),
+            arms: summarise(records, arms, self.settings.baseline_arm.as_ref()),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! From call records to per-arm summaries: the same code serves `run`, the TUI, reports and
 //! the gate, so every view shows the same numbers.
 
+use crate::arm::ArmId;
 use crate::record::{
     AccuracyDelta, AccuracySummary, ArmSummary, CallRecord, CallStatus, GroupAccuracy, StopReason,
     Verdict,
@@ -10,7 +11,7 @@ use crate::stats::{distribution, mean, median, ratio_estimate};
 use std::collections::BTreeMap;
 
 /// Summarise the records of one arm (all records passed in must belong to it).
-pub fn summarise_arm(arm: &str, records: &[&CallRecord]) -> ArmSummary {
+pub fn summarise_arm(arm: &ArmId, records: &[&CallRecord]) -> ArmSummary {
     let ok: Vec<&CallRecord> = records
         .iter()
         .copied()
@@ -29,7 +30,7 @@ pub fn summarise_arm(arm: &str, records: &[&CallRecord]) -> ArmSummary {
             });
     let overhead = mean(&col(|r| r.e2e_ms - r.engine_ms));
     ArmSummary {
-        arm: arm.to_string(),
+        arm: arm.clone(),
         protocol: records.first().map(|r| r.protocol),
         calls_ok: ok.len(),
         calls_failed: records
@@ -100,10 +101,10 @@ pub fn per_case_median(records: &[&CallRecord]) -> BTreeMap<String, f64> {
 /// Summaries of every arm (in the order given), with speed-ups over `baseline` paired by case.
 pub fn summarise(
     records: &[CallRecord],
-    arms: &[String],
-    baseline: Option<&str>,
+    arms: &[ArmId],
+    baseline: Option<&ArmId>,
 ) -> Vec<ArmSummary> {
-    let of = |arm: &str| records.iter().filter(|r| r.arm == arm).collect::<Vec<_>>();
+    let of = |arm: &ArmId| records.iter().filter(|r| &r.arm == arm).collect::<Vec<_>>();
     let base = baseline.map(|b| per_case_median(&of(b)));
     arms.iter()
         .map(|arm| {
@@ -230,9 +231,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn id(backend: &str) -> ArmId {
+        ArmId::new(backend, "m", crate::protocol::Protocol::SimpleTool)
+    }
+
     fn rec(arm: &str, case: &str, dataset: &str, status: &str, v: Option<[bool; 4]>) -> CallRecord {
         let mut r: CallRecord = serde_json::from_value(json!({
-            "case_id": case, "dataset": dataset, "arm": arm, "protocol": "simpletool",
+            "case_id": case, "dataset": dataset, "arm": format!("{arm}/m/simpletool"), "protocol": "simpletool",
             "mode": "free", "regime": "cold", "repeat": 0, "status": status,
             "prompt_tokens": 0, "cached_tokens": 0, "prefilled_tokens": 0, "heads": [],
             "prefill_ms": 0.0, "decode_ms": 0.0, "e2e_ms": 1.0, "engine_ms": 1.0,
@@ -300,7 +305,7 @@ mod tests {
             rec("a", "1", "d", "failed", None),
             rec("a", "2", "d", "filtered", None),
         ];
-        let s = summarise_arm("a", &rs.iter().collect::<Vec<_>>());
+        let s = summarise_arm(&id("a"), &rs.iter().collect::<Vec<_>>());
         let text = serde_json::to_string_pretty(&s).unwrap();
         assert!(text.contains("null"), "{text}");
         let back: ArmSummary = serde_json::from_str(&text).unwrap();
@@ -334,7 +339,7 @@ mod tests {
             rec("base", "2", "d", "ok", Some(f)),
             rec("base", "3", "d", "ok", None),
         ];
-        let s = summarise(&rs, &["arm".into(), "base".into()], Some("base"));
+        let s = summarise(&rs, &[id("arm"), id("base")], Some(&id("base")));
         let d = s[0].accuracy.as_ref().unwrap().vs_baseline_pp.unwrap();
         assert_eq!(d.strict, 50.0);
         assert!(s[1].accuracy.as_ref().unwrap().vs_baseline_pp.is_none());

@@ -2,6 +2,8 @@
 //! Time is passed in (never read from the clock here) so that a recorded event stream always
 //! renders the same screen.
 
+use fcbench_core::arm::ArmId;
+use fcbench_core::protocol::Protocol;
 use fcbench_core::record::{
     ArmSummary, CacheRegime, CallRecord, CallStatus, DecodeMode, RunSummary,
 };
@@ -119,7 +121,7 @@ pub struct App {
     pub header: Header,
     /// Query and gold call per case id.
     cases: HashMap<String, CaseInfo>,
-    pub arms: Vec<String>,
+    pub arms: Vec<ArmId>,
     pub cases_total: usize,
     pub cases_done: usize,
     pub calls_done: usize,
@@ -130,7 +132,7 @@ pub struct App {
     /// The runner's own latest summary: the source of fields the live recomputation lacks
     /// (accuracy is scored by the runner).
     pub run_summary: Option<RunSummary>,
-    pub last_call: HashMap<String, LastCall>,
+    pub last_call: HashMap<ArmId, LastCall>,
     pub log: Vec<LogLine>,
     pub log_scroll: usize,
     pub started_at: Option<Duration>,
@@ -221,7 +223,7 @@ impl App {
                         LogKind::Failed,
                         format!(
                             "failed: {} on {}: {}",
-                            short_arm(&r.arm, &self.arms),
+                            r.arm.short(&self.arms),
                             r.case_id,
                             r.error.as_deref().unwrap_or("")
                         ),
@@ -230,7 +232,7 @@ impl App {
                         LogKind::Filtered,
                         format!(
                             "filtered: {} on {}: {}",
-                            short_arm(&r.arm, &self.arms),
+                            r.arm.short(&self.arms),
                             r.case_id,
                             r.error.as_deref().unwrap_or("")
                         ),
@@ -272,8 +274,8 @@ impl App {
     /// Per-arm summaries of the calls so far, by the same library code as `run`'s table.
     pub fn summaries(&mut self) -> &[ArmSummary] {
         if self.summaries_stale {
-            let baseline = self.baseline().map(str::to_string);
-            let mut s = summarise(&self.records, &self.arms, baseline.as_deref());
+            let baseline = self.baseline().cloned();
+            let mut s = summarise(&self.records, &self.arms, baseline.as_ref());
             if let Some(rs) = &self.run_summary {
                 for a in &mut s {
                     if a.accuracy.is_none() {
@@ -293,14 +295,13 @@ impl App {
 
     /// The baseline arm: the runner's choice once known, else the first FunctionGemma arm
     /// (the runner's default rule).
-    pub fn baseline(&self) -> Option<&str> {
+    pub fn baseline(&self) -> Option<&ArmId> {
         if let Some(rs) = &self.run_summary {
-            return rs.baseline_arm.as_deref();
+            return rs.baseline_arm.as_ref();
         }
         self.arms
             .iter()
-            .find(|a| a.ends_with("/functiongemma"))
-            .map(String::as_str)
+            .find(|a| a.protocol == Protocol::FunctionGemma)
     }
 
     pub fn gold(&self, case_id: &str) -> Option<&FunctionCall> {
@@ -339,15 +340,22 @@ impl App {
             .saturating_sub(self.started_at.unwrap_or(Duration::ZERO))
     }
 
-    pub fn selected_arm(&self) -> Option<&str> {
-        self.arms.get(self.selected_arm).map(String::as_str)
+    pub fn selected_arm(&self) -> Option<&ArmId> {
+        self.arms.get(self.selected_arm)
+    }
+
+    /// The selected arm's name, short of what all arms share (empty before the run starts).
+    pub fn selected_name(&self) -> String {
+        self.selected_arm()
+            .map(|a| a.short(&self.arms))
+            .unwrap_or_default()
     }
 
     /// e2e latencies (ms) of the successful calls of one arm, in order.
-    pub fn latencies(&self, arm: &str) -> Vec<f64> {
+    pub fn latencies(&self, arm: &ArmId) -> Vec<f64> {
         self.records
             .iter()
-            .filter(|r| r.arm == arm && r.status == CallStatus::Ok)
+            .filter(|r| &r.arm == arm && r.status == CallStatus::Ok)
             .map(|r| r.e2e_ms)
             .collect()
     }
@@ -438,29 +446,6 @@ impl App {
     }
 }
 
-/// An arm label without the parts every arm shares (`llama/gemma3-270m/json` → `json` when
-/// all arms use llama and gemma3-270m).
-pub fn short_arm(label: &str, arms: &[String]) -> String {
-    let parts = split_label(label);
-    let all: Vec<[&str; 3]> = arms.iter().map(|a| split_label(a)).collect();
-    let keep: Vec<&str> = (0..3)
-        .filter(|&i| i == 2 || all.iter().any(|p| p[i] != parts[i]))
-        .map(|i| parts[i])
-        .collect();
-    keep.join("/")
-}
-
-/// Label `backend/model/protocol`; the model may itself be a path with slashes.
-pub fn split_label(label: &str) -> [&str; 3] {
-    let Some((backend, rest)) = label.split_once('/') else {
-        return ["", "", label];
-    };
-    match rest.rsplit_once('/') {
-        Some((model, protocol)) => [backend, model, protocol],
-        None => [backend, "", rest],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -482,24 +467,29 @@ mod tests {
         );
         a.on_event(RunEvent::Started {
             cases: 2,
-            arms: vec!["llama/m/simpletool".into(), "llama/m/functiongemma".into()],
+            arms: vec![
+                "llama/m/simpletool".parse().unwrap(),
+                "llama/m/functiongemma".parse().unwrap(),
+            ],
         });
         a
     }
 
     #[test]
     fn labels_drop_shared_parts() {
-        let arms = vec!["llama/m/json".to_string(), "llama/m/simpletool".to_string()];
-        assert_eq!(short_arm("llama/m/json", &arms), "json");
-        let arms = vec![
-            "llama/a/json".to_string(),
-            "llama//x/b.gguf/json".to_string(),
-        ];
+        let id = |s: &str| s.parse::<ArmId>().unwrap();
+        let arms = vec![id("llama/m/json"), id("llama/m/simpletool")];
+        assert_eq!(id("llama/m/json").short(&arms), "json");
+        let arms = vec![id("llama/a/json"), id("llama//x/b.gguf/json")];
+        let a = id("llama//x/b.gguf/json");
         assert_eq!(
-            split_label("llama//x/b.gguf/json"),
+            [a.backend.as_str(), a.model.as_str(), a.protocol.name()],
             ["llama", "/x/b.gguf", "json"]
         );
-        assert_eq!(short_arm("llama/a/json", &arms), "a/json");
+        assert_eq!(id("llama/a/json").short(&arms), "a/json");
+        // Two backends: the backend is what tells arms apart, so it is shown.
+        let arms = vec![id("llama/m/json"), id("candle/m/json")];
+        assert_eq!(id("candle/m/json").short(&arms), "candle/json");
     }
 
     #[test]

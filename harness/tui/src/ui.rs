@@ -1,7 +1,8 @@
 //! Layout and drawing. Everything here reads [`App`]; the numbers come from
 //! `fcbench_core::summary` via [`App::summaries`], never from statistics of its own.
 
-use crate::app::{short_arm, App, Focus, LastCall, LogKind};
+use crate::app::{App, Focus, LastCall, LogKind};
+use fcbench_core::arm::ArmId;
 use fcbench_core::record::{ArmSummary, CallRecord, CallStatus};
 use fcbench_core::scenario::FunctionCall;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -107,13 +108,7 @@ fn uniq(parts: impl Iterator<Item = String>) -> String {
 
 fn draw_header(f: &mut Frame, area: Rect, app: &App) {
     let h = &app.header;
-    let split = |i: usize| {
-        uniq(
-            app.arms
-                .iter()
-                .map(|a| crate::app::split_label(a)[i].to_string()),
-        )
-    };
+    let split = |part: fn(&ArmId) -> &str| uniq(app.arms.iter().map(|a| part(a).to_string()));
     let line1 = Line::from(vec![
         "fcbench ".bold(),
         status_tag(app),
@@ -126,20 +121,16 @@ fn draw_header(f: &mut Frame, area: Rect, app: &App) {
     ]);
     let base = app
         .baseline()
-        .map(|b| short_arm(b, &app.arms))
+        .map(|b| b.short(&app.arms))
         .unwrap_or_else(|| "none".into());
     let line2 = Line::from(vec![
         "backend ".dark_gray(),
-        split(0).into(),
+        split(|a| &a.backend).into(),
         "  model ".dark_gray(),
-        split(1).into(),
+        split(|a| &a.model).into(),
         "  arms ".dark_gray(),
-        uniq(
-            app.arms
-                .iter()
-                .map(|a| crate::app::split_label(a)[2].to_string()),
-        )
-        .into(),
+        // Each arm by what tells it apart: with two backends, `llama/json,candle/json`.
+        uniq(app.arms.iter().map(|a| a.short(&app.arms))).into(),
         "  baseline ".dark_gray(),
         base.into(),
     ]);
@@ -182,8 +173,8 @@ fn draw_gauge(f: &mut Frame, area: Rect, app: &App) {
     );
 }
 
-fn speedup(s: &ArmSummary, baseline: Option<&str>) -> String {
-    if baseline == Some(s.arm.as_str()) {
+fn speedup(s: &ArmSummary, baseline: Option<&ArmId>) -> String {
+    if baseline == Some(&s.arm) {
         return "base".into();
     }
     s.speedup_vs_baseline
@@ -219,7 +210,7 @@ fn trend_bars(lat: &[f64], width: usize) -> Vec<SparklineBar> {
 }
 
 fn draw_table(f: &mut Frame, area: Rect, app: &mut App, wide: bool) {
-    let baseline = app.baseline().map(str::to_string);
+    let baseline = app.baseline().cloned();
     let summaries = app.summaries().to_vec();
     let any_unstable = summaries
         .iter()
@@ -242,9 +233,9 @@ fn draw_table(f: &mut Frame, area: Rect, app: &mut App, wide: bool) {
             let unstable = s.stability.as_ref().is_some_and(|st| st.unstable);
             let mut cells = vec![
                 Cell::from(if unstable {
-                    format!("{} ⚠", short_arm(&s.arm, &arms))
+                    format!("{} ⚠", s.arm.short(&arms))
                 } else {
-                    short_arm(&s.arm, &arms)
+                    s.arm.short(&arms)
                 }),
                 Cell::from(s.e2e.n.to_string()),
                 Cell::from(some(s.e2e.mean)),
@@ -255,7 +246,7 @@ fn draw_table(f: &mut Frame, area: Rect, app: &mut App, wide: bool) {
                 } else {
                     "–".into()
                 }),
-                Cell::from(speedup(s, baseline.as_deref())),
+                Cell::from(speedup(s, baseline.as_ref())),
                 Cell::from(if s.e2e.n > 0 {
                     format!("{:.0}%", 100.0 * s.mean_slot_utilisation)
                 } else {
@@ -289,7 +280,7 @@ fn draw_table(f: &mut Frame, area: Rect, app: &mut App, wide: bool) {
         .collect();
     let arm_w = arms
         .iter()
-        .map(|a| short_arm(a, &arms).chars().count())
+        .map(|a| a.short(&arms).chars().count())
         .max()
         .unwrap_or(3)
         .max(3) as u16
@@ -358,12 +349,13 @@ fn draw_table(f: &mut Frame, area: Rect, app: &mut App, wide: bool) {
 }
 
 fn draw_latency(f: &mut Frame, area: Rect, app: &App, wide: bool) {
-    let arm = app.selected_arm().unwrap_or("").to_string();
-    let title = format!("latency: {} (←/→)", short_arm(&arm, &app.arms));
+    let title = format!("latency: {} (←/→)", app.selected_name());
     let b = block(&title, app.focus == Focus::Latency);
     let inner = b.inner(area);
     f.render_widget(b, area);
-    let lat = app.latencies(&arm);
+    let lat = app
+        .selected_arm()
+        .map_or_else(Vec::new, |a| app.latencies(a));
     if lat.is_empty() {
         f.render_widget(Paragraph::new("no calls yet".dark_gray()), inner);
         return;
@@ -538,8 +530,7 @@ pub fn revealed_steps(r: &CallRecord, since: Duration) -> usize {
 }
 
 fn draw_call(f: &mut Frame, area: Rect, app: &App) {
-    let arm = app.selected_arm().unwrap_or("").to_string();
-    let title = format!("current call: {}", short_arm(&arm, &app.arms));
+    let title = format!("current call: {}", app.selected_name());
     let b = block(&title, app.focus == Focus::Call);
     let inner = b.inner(area);
     f.render_widget(b, area);
@@ -547,10 +538,10 @@ fn draw_call(f: &mut Frame, area: Rect, app: &App) {
     let Some(LastCall {
         record: r,
         received,
-    }) = app.last_call.get(&arm)
+    }) = app.selected_arm().and_then(|a| app.last_call.get(a))
     else {
         lines.push(
-            format!("no call of {} yet", short_arm(&arm, &app.arms))
+            format!("no call of {} yet", app.selected_name())
                 .dark_gray()
                 .into(),
         );
@@ -711,7 +702,7 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_compact(f: &mut Frame, area: Rect, app: &mut App) {
-    let baseline = app.baseline().map(str::to_string);
+    let baseline = app.baseline().cloned();
     let summaries = app.summaries().to_vec();
     let mut lines = vec![
         Line::from(vec![
@@ -724,7 +715,7 @@ fn draw_compact(f: &mut Frame, area: Rect, app: &mut App) {
         let unstable = s.stability.as_ref().is_some_and(|st| st.unstable);
         let text = format!(
             "{}{} n{} P50 {} ms {}",
-            short_arm(&s.arm, &app.arms),
+            s.arm.short(&app.arms),
             if unstable { " ⚠ unstable" } else { "" },
             s.e2e.n,
             if s.e2e.n > 0 {
@@ -732,7 +723,7 @@ fn draw_compact(f: &mut Frame, area: Rect, app: &mut App) {
             } else {
                 "–".into()
             },
-            speedup(s, baseline.as_deref())
+            speedup(s, baseline.as_ref())
         );
         lines.push(if i == app.selected_arm {
             text.reversed().into()

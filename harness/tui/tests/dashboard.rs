@@ -42,7 +42,7 @@ fn replay(app: &mut App, calls: usize) {
 fn replay_failing(app: &mut App, calls: usize, fail: Option<usize>) {
     let scenario = fcbench_scenarios::load("game").unwrap();
     let recs = recorded_calls();
-    let mut arms: Vec<String> = Vec::new();
+    let mut arms: Vec<fcbench_core::arm::ArmId> = Vec::new();
     for r in &recs {
         if !arms.contains(&r.arm) {
             arms.push(r.arm.clone());
@@ -54,7 +54,10 @@ fn replay_failing(app: &mut App, calls: usize, fail: Option<usize>) {
             case_ids.push(r.case_id.clone());
         }
     }
-    let baseline = arms.iter().find(|a| a.ends_with("/functiongemma")).cloned();
+    let baseline = arms
+        .iter()
+        .find(|a| a.protocol == fcbench_core::protocol::Protocol::FunctionGemma)
+        .cloned();
     let mut now = Duration::from_secs(3); // model loading
     app.tick(now);
     app.on_event(RunEvent::Started {
@@ -98,7 +101,7 @@ fn replay_failing(app: &mut App, calls: usize, fail: Option<usize>) {
             baseline_arm: baseline.clone(),
             cases_total: case_ids.len(),
             cases_done: index + 1,
-            arms: summarise(&done, &arms, baseline.as_deref()),
+            arms: summarise(&done, &arms, baseline.as_ref()),
         })));
     }
 }

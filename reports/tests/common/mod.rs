@@ -2,6 +2,7 @@
 //! arms with deterministic latencies, a baseline, and optionally accuracy and a head sweep.
 #![allow(dead_code)]
 
+use fcbench_core::arm::ArmId;
 use fcbench_core::backend::BackendInfo;
 use fcbench_core::protocol::Protocol;
 use fcbench_core::record::*;
@@ -57,8 +58,8 @@ pub fn backend_info(quant: &str) -> BackendInfo {
     }
 }
 
-fn label(p: Protocol) -> String {
-    format!("llama/gemma3-270m/{}", p.name())
+fn label(p: Protocol) -> ArmId {
+    ArmId::new("llama", "gemma3-270m", p)
 }
 
 pub fn manifest(spec: &Spec) -> Manifest {
@@ -205,8 +206,8 @@ fn accuracy(strict: usize, legacy: usize, scored: usize) -> AccuracySummary {
 
 pub fn summary(spec: &Spec, calls: &[CallRecord]) -> RunSummary {
     let m = manifest(spec);
-    let labels: Vec<String> = m.arms.iter().map(|a| a.label.clone()).collect();
-    let mut arms = summarise(calls, &labels, m.settings.baseline_arm.as_deref());
+    let labels: Vec<ArmId> = m.arms.iter().map(|a| a.label.clone()).collect();
+    let mut arms = summarise(calls, &labels, m.settings.baseline_arm.as_ref());
     if spec.accuracy {
         let n = spec.cases;
         for (i, a) in arms.iter_mut().enumerate() {

@@ -2,6 +2,7 @@
 
 use crate::backends::{open_calls, EngineArgs, OpenedCalls};
 use anyhow::{bail, Context, Result};
+use fcbench_core::arm::ArmId;
 use fcbench_core::backend::LoadedEngine;
 use fcbench_core::models::{self, ResolvedModel, DEFAULT_MODEL};
 use fcbench_core::protocol::Protocol;
@@ -29,13 +30,15 @@ pub struct RunArgs {
     /// `--backend http --api A`: A's own protocol).
     #[arg(long, value_delimiter = ',')]
     pub protocol: Vec<Protocol>,
-    /// Explicit arms `backend:model:protocol` (repeatable), instead of the cross product; lets
-    /// each arm name its own model.
+    /// Explicit arms `backend/model/protocol` as the table prints them, or
+    /// `backend:model:protocol` (repeatable), instead of the cross product; lets each arm name
+    /// its own model.
     #[arg(long = "arm")]
-    pub arms: Vec<String>,
-    /// Baseline arm label for speed-ups (default: the first `functiongemma` arm).
+    pub arms: Vec<ArmId>,
+    /// Baseline arm for speed-ups, `backend/model/protocol` (default: the first
+    /// `functiongemma` arm).
     #[arg(long)]
-    pub baseline: Option<String>,
+    pub baseline: Option<ArmId>,
     /// A built-in scenario (`fcbench scenarios`) or a scenario file.
     #[arg(long, default_value = fcbench_scenarios::DEFAULT_SCENARIO)]
     pub scenario: String,
@@ -109,6 +112,10 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Every column of the results table, however wide (default: the essential ones, fitted
+    /// to the terminal).
+    #[arg(long)]
+    pub wide: bool,
 }
 
 const DEFAULT_PROTOCOLS: [Protocol; 4] = [
@@ -122,6 +129,11 @@ impl RunArgs {
     /// The decoding mode (after [`RunArgs::apply_api_defaults`]).
     pub fn mode(&self) -> DecodeMode {
         self.mode.unwrap_or(DecodeMode::Forced)
+    }
+
+    /// The results table's layout: `--wide`, in the terminal's width.
+    pub fn layout(&self) -> fcbench_reports::terminal::Layout {
+        fcbench_reports::terminal::Layout::detect(self.wide)
     }
 
     fn protocols(&self) -> Vec<Protocol> {
@@ -157,51 +169,19 @@ impl RunArgs {
     }
 }
 
-/// One arm to open.
-#[derive(Debug, Clone)]
-struct ArmSpec {
-    backend: String,
-    model: String,
-    protocol: Protocol,
-}
-
-impl ArmSpec {
-    fn label(&self) -> String {
-        format!("{}/{}/{}", self.backend, self.model, self.protocol)
-    }
-}
-
-fn arm_specs(a: &RunArgs) -> Result<Vec<ArmSpec>> {
+fn arm_specs(a: &RunArgs) -> Vec<ArmId> {
     if !a.arms.is_empty() {
-        return a
-            .arms
-            .iter()
-            .map(|s| {
-                let parts: Vec<&str> = s.splitn(3, ':').collect();
-                let [backend, model, protocol] = parts[..] else {
-                    bail!("--arm `{s}`: expected backend:model:protocol");
-                };
-                Ok(ArmSpec {
-                    backend: backend.into(),
-                    model: model.into(),
-                    protocol: protocol.parse().map_err(anyhow::Error::msg)?,
-                })
-            })
-            .collect();
+        return a.arms.clone();
     }
     let mut v = Vec::new();
     for b in &a.backend {
         for m in &a.model {
             for p in a.protocols() {
-                v.push(ArmSpec {
-                    backend: b.clone(),
-                    model: m.clone(),
-                    protocol: p,
-                });
+                v.push(ArmId::new(b, m, p));
             }
         }
     }
-    Ok(v)
+    v
 }
 
 /// Load the scenario's cases in run order.
@@ -234,7 +214,7 @@ pub fn execute(
     observer: &mut dyn FnMut(RunEvent),
     stop: Arc<AtomicBool>,
 ) -> Result<RunOutcome> {
-    let mut specs = arm_specs(a)?;
+    let mut specs = arm_specs(a);
     // Call-level backends (recorded outputs, servers) open now: they name their own model,
     // and need no model file loaded here.
     let mut calls: Vec<Option<OpenedCalls>> = Vec::new();
@@ -250,12 +230,12 @@ pub fn execute(
     let threads = a.engine.threads();
     let baseline = match &a.baseline {
         Some(b) => {
-            if !specs.iter().any(|s| &s.label() == b) {
+            if !specs.contains(b) {
                 bail!(
                     "--baseline `{b}` is not one of the arms: {}",
                     specs
                         .iter()
-                        .map(ArmSpec::label)
+                        .map(ArmId::to_string)
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
@@ -265,7 +245,7 @@ pub fn execute(
         None => specs
             .iter()
             .find(|s| s.protocol == Protocol::FunctionGemma)
-            .map(ArmSpec::label),
+            .cloned(),
     };
     let settings = RunSettings {
         mode: a.mode(),
@@ -337,9 +317,9 @@ pub fn execute(
         .zip(calls)
         .zip(&specs)
         .map(|((sess, call), s)| match (sess, call) {
-            (_, Some(c)) => Arm::with_calls(s.label(), &s.backend, &s.model, s.protocol, c.backend),
+            (_, Some(c)) => Arm::with_calls(s.clone(), &s.backend, &s.model, s.protocol, c.backend),
             (Some(sess), None) => Arm::new(
-                s.label(),
+                s.clone(),
                 &s.backend,
                 &s.model,
                 s.protocol,
@@ -478,7 +458,7 @@ pub fn run(mut a: RunArgs) -> Result<ExitCode> {
     let out = result?;
     print!(
         "{}",
-        fcbench_reports::terminal::render(&out.summary, &out.manifest)
+        fcbench_reports::terminal::render(&out.summary, &out.manifest, a.layout())
     );
     print!(
         "{}",

@@ -84,7 +84,7 @@ pub fn run(mut a: TuiArgs) -> Result<ExitCode> {
         .map_err(|_| anyhow!("the run's thread panicked"))??;
     print!(
         "{}",
-        fcbench_reports::terminal::render(&out.summary, &out.manifest)
+        fcbench_reports::terminal::render(&out.summary, &out.manifest, a.run.layout())
     );
     println!("run directory: {}", out.dir.display());
     if stop.load(Ordering::SeqCst) {
