@@ -272,10 +272,6 @@ impl OrtModel {
         })
     }
 
-    pub fn onnx_path(&self) -> &Path {
-        &self.onnx
-    }
-
     pub fn session(&self, o: &SessionOptions) -> Result<OrtSession<'_>, BackendError> {
         let threads = o.threads.max(1);
         let b = Session::builder(&self.runtime.env).map_err(rt)?;

@@ -279,32 +279,6 @@ pub enum WeightMode {
     Q8_0,
 }
 
-impl std::fmt::Display for WeightMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            WeightMode::Auto => "auto",
-            WeightMode::Stored => "stored",
-            WeightMode::F32 => "f32",
-            WeightMode::F16 => "f16",
-            WeightMode::Q8_0 => "q8_0",
-        })
-    }
-}
-
-impl std::str::FromStr for WeightMode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "auto" => Ok(WeightMode::Auto),
-            "stored" => Ok(WeightMode::Stored),
-            "f32" => Ok(WeightMode::F32),
-            "f16" => Ok(WeightMode::F16),
-            "q8_0" => Ok(WeightMode::Q8_0),
-            _ => Err(format!("`{s}`: weights are auto, stored, f32, f16 or q8_0")),
-        }
-    }
-}
-
 /// Flash attention policy.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -312,31 +286,13 @@ pub enum FlashAttn {
     /// The engine decides per device (llama.cpp: on where the kernel supports the model).
     #[default]
     Auto,
+    #[serde(alias = "true", alias = "1")]
     On,
+    #[serde(alias = "false", alias = "0")]
     Off,
 }
 
-impl std::fmt::Display for FlashAttn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            FlashAttn::Auto => "auto",
-            FlashAttn::On => "on",
-            FlashAttn::Off => "off",
-        })
-    }
-}
-
-impl std::str::FromStr for FlashAttn {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "auto" => Ok(FlashAttn::Auto),
-            "on" | "true" | "1" => Ok(FlashAttn::On),
-            "off" | "false" | "0" => Ok(FlashAttn::Off),
-            _ => Err(format!("`{s}`: flash attention is auto, on or off")),
-        }
-    }
-}
+display_via_serde!(WeightMode, FlashAttn);
 
 /// What a vocabulary says a token is, for the spare-token policy (`markers::spare_tokens`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,27 @@
 //! fcbench-core: everything about measuring function-call latency that is neither a terminal
 //! nor an engine. The CLI, the TUI, reports and the CI gate are thin layers over it.
 
+/// `Display` and `FromStr` for a fieldless enum, by its serde names (so the command line, the
+/// terminal and the stored records spell each value the same way); input is case-insensitive
+/// and serde's aliases are accepted.
+macro_rules! display_via_serde {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let v = serde_json::to_value(self).map_err(|_| std::fmt::Error)?;
+                f.write_str(v.as_str().ok_or(std::fmt::Error)?)
+            }
+        }
+        impl std::str::FromStr for $t {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                serde_json::from_value(serde_json::Value::String(s.to_ascii_lowercase()))
+                    .map_err(|e| format!("`{s}`: {e}"))
+            }
+        }
+    )*};
+}
+
 pub mod arm;
 pub mod backend;
 pub mod decode;

@@ -8,7 +8,6 @@ use crate::markers::MarkerMap;
 use crate::protocol::Protocol;
 use crate::scenario::FunctionCall;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// Version of the record schema; bumped on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -33,23 +32,6 @@ pub enum CacheRegime {
     Prefix,
 }
 
-macro_rules! display_via_serde {
-    ($($t:ty),*) => {$(
-        impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                let v = serde_json::to_value(self).map_err(|_| fmt::Error)?;
-                f.write_str(v.as_str().ok_or(fmt::Error)?)
-            }
-        }
-        impl std::str::FromStr for $t {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
-                serde_json::from_value(serde_json::Value::String(s.to_string()))
-                    .map_err(|_| format!("unknown {} `{s}`", stringify!($t)))
-            }
-        }
-    )*};
-}
 display_via_serde!(DecodeMode, CacheRegime, StopReason);
 
 /// Why a head stopped.

@@ -33,50 +33,34 @@ pub struct Arm<'a> {
 
 impl<'a> Arm<'a> {
     /// Open an arm on a call-level backend.
-    pub fn with_calls(
-        label: ArmId,
-        backend_name: &str,
-        model: &str,
-        protocol: Protocol,
-        backend: Box<dyn CallBackend + 'a>,
-    ) -> Arm<'a> {
-        let info = ArmInfo {
-            label,
-            backend: backend_name.into(),
-            model: model.into(),
-            protocol,
-            backend_info: backend.info().clone(),
-            markers: MarkerMap::default(),
-        };
+    pub fn with_calls(id: ArmId, backend: Box<dyn CallBackend + 'a>) -> Arm<'a> {
         Arm {
-            info,
+            info: ArmInfo::new(id, backend.info(), MarkerMap::default()),
             engine: ArmEngine::Calls(backend),
         }
     }
 
     /// Open an arm on a backend session; markers are mapped to spare tokens only in forced
     /// mode with `map_markers`.
-    pub fn new(
-        label: ArmId,
-        backend_name: &str,
-        model: &str,
-        protocol: Protocol,
-        backend: &'a mut dyn TokenBackend,
-        settings: &RunSettings,
-    ) -> Arm<'a> {
+    pub fn new(id: ArmId, backend: &'a mut dyn TokenBackend, settings: &RunSettings) -> Arm<'a> {
         let map = settings.map_markers && settings.mode == DecodeMode::Forced;
-        let markers = MarkerMap::build(backend.vocab(), &protocol.markers(), map);
-        let info = ArmInfo {
-            label,
-            backend: backend_name.into(),
-            model: model.into(),
-            protocol,
-            backend_info: backend.info().clone(),
-            markers: markers.clone(),
-        };
+        let markers = MarkerMap::build(backend.vocab(), &id.protocol.markers(), map);
         Arm {
-            info,
+            info: ArmInfo::new(id, backend.info(), markers.clone()),
             engine: ArmEngine::Tokens(Decoder::new(backend, markers)),
+        }
+    }
+}
+
+impl ArmInfo {
+    fn new(id: ArmId, backend_info: &crate::backend::BackendInfo, markers: MarkerMap) -> Self {
+        ArmInfo {
+            backend: id.backend.clone(),
+            model: id.model.clone(),
+            protocol: id.protocol,
+            label: id,
+            backend_info: backend_info.clone(),
+            markers,
         }
     }
 }

@@ -317,15 +317,8 @@ pub fn execute(
         .zip(calls)
         .zip(&specs)
         .map(|((sess, call), s)| match (sess, call) {
-            (_, Some(c)) => Arm::with_calls(s.clone(), &s.backend, &s.model, s.protocol, c.backend),
-            (Some(sess), None) => Arm::new(
-                s.clone(),
-                &s.backend,
-                &s.model,
-                s.protocol,
-                sess.as_mut(),
-                &settings,
-            ),
+            (_, Some(c)) => Arm::with_calls(s.clone(), c.backend),
+            (Some(sess), None) => Arm::new(s.clone(), sess.as_mut(), &settings),
             (None, None) => unreachable!("every token-level arm has a session"),
         })
         .collect();

@@ -16,8 +16,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use simpletool::{
-    decode_calls as simpletool_decode_calls, decode_heads as simpletool_decode_heads,
-    NULL as NULL_MARKER, SIMPLETOOL_SYSTEM_PROMPT,
+    decode_calls as simpletool_decode_calls, NULL as NULL_MARKER, SIMPLETOOL_SYSTEM_PROMPT,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]

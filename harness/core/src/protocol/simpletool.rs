@@ -193,11 +193,6 @@ pub fn decode_calls(case: &Case, heads: &[(String, String)]) -> Vec<FunctionCall
         .collect()
 }
 
-/// The first call of [`decode_calls`]: what a single-call consumer sees.
-pub fn decode_heads(case: &Case, heads: &[(String, String)]) -> Option<FunctionCall> {
-    decode_calls(case, heads).into_iter().next()
-}
-
 pub(super) fn parse(case: &Case, heads: &[(String, String)]) -> Parsed {
     let calls = decode_calls(case, heads);
     // Only one call fits the record; the scorers see all of them (strict needs exactly one).
