@@ -12,7 +12,7 @@ fn main() {
     let target_cpu = encoded
         .split('\x1f')
         .filter_map(|f| f.split("target-cpu=").nth(1))
-        .last()
+        .next_back()
         .unwrap_or("(default)")
         .to_string();
     let shared = std::env::var_os("CARGO_FEATURE_SHARED").is_some();

@@ -95,7 +95,7 @@ fn an_arm_without_a_successful_call_reads_back_and_says_so_in_every_table() {
         summary_text.contains("null"),
         "means over no call are written as null"
     );
-    let data = fcbench_reports::load(&[dir.clone()], None).unwrap();
+    let data = fcbench_reports::load(std::slice::from_ref(&dir), None).unwrap();
     assert!(
         data.warnings
             .iter()
@@ -125,7 +125,7 @@ fn a_cut_short_last_line_is_a_warning_not_silently_dropped() {
     // A SIGKILL in the middle of a write: the last record stops half-way, without newline.
     let cut = text.len() - 40;
     std::fs::write(&path, &text[..cut]).unwrap();
-    let data = fcbench_reports::load(&[dir.clone()], None).unwrap();
+    let data = fcbench_reports::load(std::slice::from_ref(&dir), None).unwrap();
     let expected = format!("calls.jsonl:{n}: the last line is cut short");
     assert!(
         data.warnings.iter().any(|w| w.contains(&expected)),

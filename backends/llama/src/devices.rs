@@ -93,7 +93,7 @@ pub(crate) fn placement_from_log(lines: &[String], asked: &EngineOptions) -> Pla
         .iter()
         .filter_map(|l| l.split("offloaded ").nth(1))
         .filter_map(|r| r.split_whitespace().next())
-        .last()
+        .next_back()
         .map(str::to_string);
     // llama.cpp prints `offloaded N/M` from --gpu-layers even when it was given no device
     // (`--device cpu`): with no device in use, nothing went anywhere.
@@ -132,7 +132,7 @@ pub(crate) fn flash_attn_from_log(lines: &[String], asked: FlashAttn) -> Option<
                     "enabled".to_string()
                 }
             })
-            .last(),
+            .next_back(),
     }
 }
 

@@ -1,7 +1,6 @@
 //! Comparability checks and the statistics behind each check.
 
 use crate::{Check, CheckKind, CheckStatus, GateReport, Method, Outcome, Thresholds, Unit};
-use fcbench_core::arm::ArmId;
 use fcbench_core::record::{CallRecord, CallStatus};
 use fcbench_core::rundir::LoadedRun;
 use fcbench_core::stats::{bootstrap_ci, percentile_sorted, ratio_estimate};
@@ -24,11 +23,10 @@ type Samples = BTreeMap<String, Vec<f64>>;
 
 fn samples(run: &LoadedRun, arm: &str) -> Samples {
     let mut by_case: Samples = BTreeMap::new();
-    let arm = arm.parse::<ArmId>().ok();
     for r in run
         .calls
         .iter()
-        .filter(|r| Some(&r.arm) == arm.as_ref() && r.status == CallStatus::Ok)
+        .filter(|r| r.arm == *arm && r.status == CallStatus::Ok)
     {
         by_case.entry(r.case_id.clone()).or_default().push(r.e2e_ms);
     }
@@ -37,10 +35,9 @@ fn samples(run: &LoadedRun, arm: &str) -> Samples {
 
 /// Calls of one arm by (case, repeat); filtered cases never ran, so they are left out.
 fn rows<'r>(run: &'r LoadedRun, arm: &str) -> BTreeMap<(&'r str, u32), &'r CallRecord> {
-    let arm = arm.parse::<ArmId>().ok();
     run.calls
         .iter()
-        .filter(|r| Some(&r.arm) == arm.as_ref() && r.status != CallStatus::Filtered)
+        .filter(|r| r.arm == *arm && r.status != CallStatus::Filtered)
         .map(|r| ((r.case_id.as_str(), r.repeat), r))
         .collect()
 }
@@ -332,13 +329,10 @@ pub fn gate(input: &GateInput, t: &Thresholds) -> GateReport {
         .collect();
     let gated: Vec<String> = match (&method, input.baseline) {
         (Method::TwoRuns, Some(base)) => {
-            for a in cand_arms.iter().filter(|a| {
-                !base
-                    .manifest
-                    .arms
-                    .iter()
-                    .any(|b| b.label.to_string() == **a)
-            }) {
+            for a in cand_arms
+                .iter()
+                .filter(|a| !base.manifest.arms.iter().any(|b| b.label == ***a))
+            {
                 notes.push(format!("arm `{a}` is new in the candidate: not gated"));
             }
             base.manifest
@@ -348,12 +342,7 @@ pub fn gate(input: &GateInput, t: &Thresholds) -> GateReport {
                 .collect()
         }
         (Method::ReferenceVsBaseline { reference }, Some(base)) => {
-            if !base
-                .manifest
-                .arms
-                .iter()
-                .any(|a| &a.label.to_string() == reference)
-            {
+            if !base.manifest.arms.iter().any(|a| a.label == **reference) {
                 not_comparable.push(format!(
                     "the baseline run has no reference arm `{reference}`"
                 ));

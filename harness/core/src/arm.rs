@@ -82,6 +82,18 @@ impl FromStr for ArmId {
     }
 }
 
+/// An arm equals its printed form: the gate names arms as strings (a label, or a suffix of one).
+impl PartialEq<str> for ArmId {
+    fn eq(&self, other: &str) -> bool {
+        let model = other
+            .strip_prefix(self.backend.as_str())
+            .and_then(|r| r.strip_prefix('/'))
+            .and_then(|r| r.strip_suffix(self.protocol.name()))
+            .and_then(|r| r.strip_suffix('/'));
+        model == Some(self.model.as_str())
+    }
+}
+
 impl TryFrom<String> for ArmId {
     type Error = ArmIdError;
     fn try_from(s: String) -> Result<Self, Self::Error> {

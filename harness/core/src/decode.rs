@@ -190,10 +190,6 @@ impl<'b> Decoder<'b> {
         &*self.backend
     }
 
-    pub fn markers(&self) -> &MarkerMap {
-        &self.markers
-    }
-
     /// Clear sequences 1.. of everything the backend was opened with (untimed housekeeping).
     fn clear_heads(&mut self) {
         for s in 1..self.backend.info().max_sequences.max(1) {

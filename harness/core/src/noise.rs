@@ -70,6 +70,8 @@ pub fn of_calls<'a>(by_case: impl IntoIterator<Item = &'a [f64]>) -> Stability {
     let mut relative = Vec::new();
     for reps in by_case.into_iter().filter(|r| r.len() >= 2) {
         let m = median(reps);
+        // Not `m <= 0.0`: a NaN median must be skipped too.
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
         if !(m > 0.0) {
             continue;
         }

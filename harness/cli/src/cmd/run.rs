@@ -13,6 +13,7 @@ use fcbench_core::record::{
 use fcbench_core::rundir::RunDir;
 use fcbench_core::runner::{prompt_template_hashes, Arm, RunEvent, Runner};
 use fcbench_core::scenario::Case;
+use std::collections::btree_map::{BTreeMap, Entry};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -261,57 +262,41 @@ pub fn execute(
         baseline_arm: baseline,
     };
 
-    // Resolve and load each distinct (backend, model) once; every arm gets its own session.
-    let mut resolved: Vec<(String, ResolvedModel)> = Vec::new();
-    for s in specs
-        .iter()
-        .zip(&calls)
-        .filter(|(_, c)| c.is_none())
-        .map(|(s, _)| s)
-    {
-        if !resolved.iter().any(|(n, _)| n == &s.model) {
+    // Resolve every model first (a typo fails before any slow load), then load each distinct
+    // (backend, model) once; every arm gets its own session.
+    let token_arms = || specs.iter().zip(&calls).filter(|(_, c)| c.is_none());
+    let mut resolved: BTreeMap<&str, ResolvedModel> = BTreeMap::new();
+    for (s, _) in token_arms() {
+        if !resolved.contains_key(s.model.as_str()) {
             let r = models::resolve(&s.model, &mut super::fetch_progress())
                 .with_context(|| format!("model `{}`", s.model))?;
-            resolved.push((s.model.clone(), r));
+            resolved.insert(&s.model, r);
         }
     }
-    let mut loaded: Vec<((String, String), Box<dyn LoadedEngine>)> = Vec::new();
-    for s in specs
-        .iter()
-        .zip(&calls)
-        .filter(|(_, c)| c.is_none())
-        .map(|(s, _)| s)
-    {
-        let key = (s.backend.clone(), s.model.clone());
-        if !loaded.iter().any(|(k, _)| k == &key) {
-            let r = &resolved
-                .iter()
-                .find(|(n, _)| n == &s.model)
-                .expect("resolved")
-                .1;
+    let mut loaded: BTreeMap<(&str, &str), Box<dyn LoadedEngine>> = BTreeMap::new();
+    for (s, _) in token_arms() {
+        if let Entry::Vacant(slot) = loaded.entry((&s.backend, &s.model)) {
+            let r = &resolved[s.model.as_str()];
             let m = crate::backends::load(&s.backend, r, &a.engine.options())
                 .with_context(|| format!("loading {} on {}", r.path.display(), s.backend))?;
             for note in m.notes(r) {
                 observer(RunEvent::Warning(note));
             }
-            loaded.push((key, m));
+            slot.insert(m);
         }
     }
     // shared prompt + content + function + six argument heads
     let session_opts = a.engine.session(a.ctx, 9);
-    let mut sessions = Vec::new();
-    for (s, c) in specs.iter().zip(&calls) {
-        if c.is_some() {
-            sessions.push(None);
-            continue;
-        }
-        let m = &loaded
-            .iter()
-            .find(|(k, _)| k.0 == s.backend && k.1 == s.model)
-            .expect("loaded")
-            .1;
-        sessions.push(Some(m.session(&session_opts)?));
-    }
+    let mut sessions = specs
+        .iter()
+        .zip(&calls)
+        .map(|(s, c)| match c {
+            Some(_) => Ok(None),
+            None => loaded[&(s.backend.as_str(), s.model.as_str())]
+                .session(&session_opts)
+                .map(Some),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let arms: Vec<Arm> = sessions
         .iter_mut()
         .zip(calls)
