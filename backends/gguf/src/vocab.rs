@@ -172,16 +172,6 @@ impl Vocab {
             .unwrap_or_default()
     }
 
-    /// The token that `text` is, if it tokenizes to exactly one token that prints as `text`.
-    pub fn single_token(&self, text: &str) -> Option<TokenId> {
-        let t = self.tokenize(text, false);
-        (t.len() == 1 && self.token_bytes(t[0]) == text.as_bytes()).then(|| t[0])
-    }
-
-    pub fn is_end_of_generation(&self, token: TokenId) -> bool {
-        self.eog.contains(&token)
-    }
-
     pub fn bos(&self) -> Option<TokenId> {
         self.specials.bos
     }
@@ -731,12 +721,14 @@ impl fcbench_core::backend::Vocabulary for Vocab {
         Vocab::token_bytes(self, token)
     }
 
+    /// The token that `text` is, if it tokenizes to exactly one token that prints as `text`.
     fn single_token(&self, text: &str) -> Option<TokenId> {
-        Vocab::single_token(self, text)
+        let t = Vocab::tokenize(self, text, false);
+        (t.len() == 1 && Vocab::token_bytes(self, t[0]) == text.as_bytes()).then(|| t[0])
     }
 
     fn is_end_of_generation(&self, token: TokenId) -> bool {
-        Vocab::is_end_of_generation(self, token)
+        self.eog.contains(&token)
     }
 
     /// llama.cpp's attributes, read from the file: unused, or control with no role (BOS, EOS,
@@ -1246,6 +1238,7 @@ fn byte_decode(text: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fcbench_core::backend::Vocabulary;
 
     fn words(text: &str) -> Vec<&str> {
         pre_tokenize(text, &Letters::new())

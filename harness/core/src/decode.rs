@@ -350,6 +350,9 @@ impl<'b> Decoder<'b> {
         self.cached.clear();
         self.cached.extend_from_slice(&call.shared);
         out.decode_ms = out.e2e_ms - out.prefill_ms;
+        // Exactly prefill + decode, as every reader adds them: `p + (e − p)` can differ from
+        // `e` in the last bit.
+        out.e2e_ms = out.prefill_ms + out.decode_ms;
         out.engine_ms = engine;
         out.prefilled_tokens += heads.iter().map(|h| h.spec.tail.len()).sum::<usize>();
         if opts.mode == DecodeMode::Forced {

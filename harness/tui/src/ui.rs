@@ -412,32 +412,25 @@ fn draw_histogram(f: &mut Frame, area: Rect, lat: &[f64]) {
         .map(|(i, &c)| ((i as f64 + 0.5) * width, c as f64))
         .collect();
     let [l16, l10] = threshold_lines([0.0, x_max], [0.0, peak], true);
-    let [d16, d10] = deadline_datasets(&l16, &l10);
-    let chart = Chart::new(vec![
-        d16,
-        d10,
-        Dataset::default()
-            .marker(Marker::HalfBlock)
-            .graph_type(GraphType::Bar)
-            .style(Style::new().fg(Color::Cyan))
-            .data(&bars),
-    ])
-    .legend_position(None)
-    .x_axis(
-        Axis::default()
-            .bounds([0.0, x_max])
-            .labels(["0".to_string(), format!("{x_max:.0} ms")]),
-    )
-    .y_axis(
-        Axis::default()
-            .bounds([0.0, peak])
-            .labels(["0".to_string(), format!("{peak:.0}")]),
-    );
-    f.render_widget(chart, area);
+    let data = Dataset::default()
+        .marker(Marker::HalfBlock)
+        .graph_type(GraphType::Bar)
+        .style(Style::new().fg(Color::Cyan))
+        .data(&bars);
+    let x = (x_max, ["0".to_string(), format!("{x_max:.0} ms")]);
+    let y = (peak, ["0".to_string(), format!("{peak:.0}")]);
+    f.render_widget(deadline_chart(&l16, &l10, data, x, y), area);
 }
 
-/// The 16 Hz (62.5 ms) and 10 Hz (100 ms) deadline lines as chart datasets.
-fn deadline_datasets<'a>(l16: &'a [(f64, f64)], l10: &'a [(f64, f64)]) -> [Dataset<'a>; 2] {
+/// A chart of `data` behind the 16 Hz (62.5 ms, yellow) and 10 Hz (100 ms, red) deadline
+/// lines, each axis from 0 to its bound, labelled at both ends.
+fn deadline_chart<'a>(
+    l16: &'a [(f64, f64)],
+    l10: &'a [(f64, f64)],
+    data: Dataset<'a>,
+    (x_max, x_labels): (f64, [String; 2]),
+    (y_max, y_labels): (f64, [String; 2]),
+) -> Chart<'a> {
     let line = |color, data| {
         Dataset::default()
             .marker(Marker::Braille)
@@ -445,7 +438,10 @@ fn deadline_datasets<'a>(l16: &'a [(f64, f64)], l10: &'a [(f64, f64)]) -> [Datas
             .style(Style::new().fg(color))
             .data(data)
     };
-    [line(Color::Yellow, l16), line(Color::Red, l10)]
+    Chart::new(vec![line(Color::Yellow, l16), line(Color::Red, l10), data])
+        .legend_position(None)
+        .x_axis(Axis::default().bounds([0.0, x_max]).labels(x_labels))
+        .y_axis(Axis::default().bounds([0.0, y_max]).labels(y_labels))
 }
 
 fn draw_over_time(f: &mut Frame, area: Rect, lat: &[f64]) {
@@ -458,28 +454,14 @@ fn draw_over_time(f: &mut Frame, area: Rect, lat: &[f64]) {
         .map(|(i, &v)| (i as f64, v))
         .collect();
     let [l16, l10] = threshold_lines([0.0, n - 1.0], [0.0, y_max], false);
-    let [d16, d10] = deadline_datasets(&l16, &l10);
-    let chart = Chart::new(vec![
-        d16,
-        d10,
-        Dataset::default()
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(Style::new().fg(Color::Cyan))
-            .data(&pts),
-    ])
-    .legend_position(None)
-    .x_axis(
-        Axis::default()
-            .bounds([0.0, n - 1.0])
-            .labels(["call 1".to_string(), format!("{}", lat.len())]),
-    )
-    .y_axis(
-        Axis::default()
-            .bounds([0.0, y_max])
-            .labels(["0".to_string(), format!("{y_max:.0}")]),
-    );
-    f.render_widget(chart, area);
+    let data = Dataset::default()
+        .marker(Marker::Braille)
+        .graph_type(GraphType::Line)
+        .style(Style::new().fg(Color::Cyan))
+        .data(&pts);
+    let x = (n - 1.0, ["call 1".to_string(), format!("{}", lat.len())]);
+    let y = (y_max, ["0".to_string(), format!("{y_max:.0}")]);
+    f.render_widget(deadline_chart(&l16, &l10, data, x, y), area);
 }
 
 /// `name(a=1, b="x")`.

@@ -1,7 +1,7 @@
 //! FunctionGemma's own format in the Gemma chat template: a `developer` turn declaring the
 //! functions, output `<start_function_call>call:NAME{k:<escape>v<escape>,n:42}<end_function_call>`.
 
-use super::{user_context, value_text, HeadSpec, Parsed, PlanError, PlanOptions, PromptPlan};
+use super::{one_head, user_context, value_text, Parsed, PlanError, PlanOptions, PromptPlan};
 use crate::scenario::{Case, FunctionCall, Tool};
 use serde_json::{Map, Value};
 
@@ -79,17 +79,15 @@ pub(super) fn plan(
         "{prefix}<start_of_turn>user\n{}<end_of_turn>\n<start_of_turn>model\n",
         user_context(case, opts)
     );
-    Ok(PromptPlan {
+    let reference =
+        reference.map(|r| format!("<start_function_call>{}<end_function_call>", render_call(r)));
+    Ok(one_head(
         prefix,
-        heads: vec![HeadSpec {
-            name: "call".into(),
-            prompt,
-            stops: vec!["<end_function_call>".into(), "<end_of_turn>".into()],
-            reference: reference
-                .map(|r| format!("<start_function_call>{}<end_function_call>", render_call(r))),
-        }],
-        end_of_turn: "<end_of_turn>",
-    })
+        prompt,
+        "<end_function_call>",
+        "<end_of_turn>",
+        reference,
+    ))
 }
 
 /// Parse `<start_function_call>call:NAME{…}` (the stop marker already removed).

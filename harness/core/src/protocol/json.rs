@@ -1,7 +1,7 @@
 //! The conventional single-sequence tool call in ChatML (Qwen/Hermes style):
 //! `<tool_call>\n{"name": …, "arguments": {…}}\n</tool_call>`.
 
-use super::{user_context, HeadSpec, Parsed, PlanError, PlanOptions, PromptPlan};
+use super::{one_head, user_context, Parsed, PlanError, PlanOptions, PromptPlan};
 use crate::scenario::{Case, FunctionCall};
 use serde_json::{json, Value};
 
@@ -37,16 +37,13 @@ pub(super) fn plan(
             crate::pyjson::dumps(&json!({"name": r.name, "arguments": r.arguments}))
         )
     });
-    Ok(PromptPlan {
+    Ok(one_head(
         prefix,
-        heads: vec![HeadSpec {
-            name: "call".into(),
-            prompt,
-            stops: vec!["</tool_call>".into(), "<|im_end|>".into()],
-            reference,
-        }],
-        end_of_turn: "<|im_end|>",
-    })
+        prompt,
+        "</tool_call>",
+        "<|im_end|>",
+        reference,
+    ))
 }
 
 pub(super) fn parse(heads: &[(String, String)]) -> Parsed {

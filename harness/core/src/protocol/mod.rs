@@ -177,6 +177,27 @@ pub struct Parsed {
     pub error: Option<String>,
 }
 
+/// A sequential protocol's plan: one `call` head after the user turn, stopped by the end of its
+/// call or of the turn.
+fn one_head(
+    prefix: String,
+    prompt: String,
+    end_of_call: &str,
+    end_of_turn: &'static str,
+    reference: Option<String>,
+) -> PromptPlan {
+    PromptPlan {
+        prefix,
+        heads: vec![HeadSpec {
+            name: "call".into(),
+            prompt,
+            stops: vec![end_of_call.into(), end_of_turn.into()],
+            reference,
+        }],
+        end_of_turn,
+    }
+}
+
 /// The user turn's body shared by all protocols, as SimpleTool renders it:
 /// `environment: [...]\nhistory: [...]\n\n<query>` (or the query alone, or the client's own
 /// history, as `opts` asks).
