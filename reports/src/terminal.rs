@@ -359,10 +359,14 @@ pub fn accuracy_table(a: &AccuracySummary) -> Table {
     t
 }
 
-/// The accuracy tables of every arm that has gold to score, each under its arm label; empty
-/// when no arm has.
-pub fn render_accuracy(summary: &RunSummary) -> String {
+/// The accuracy tables of every arm that has gold to score, each under its arm label, fitted
+/// to `layout` like the run table; empty when no arm has.
+pub fn render_accuracy(summary: &RunSummary, layout: Layout) -> String {
     let mut out = String::new();
+    let line = |out: &mut String, text: String| {
+        out.push_str(&wrap(&text, layout.width));
+        out.push('\n');
+    };
     let mut omitted = 0;
     for s in &summary.arms {
         let Some(a) = &s.accuracy else { continue };
@@ -373,25 +377,30 @@ pub fn render_accuracy(summary: &RunSummary) -> String {
             continue;
         }
         out.push_str(&format!("accuracy · {}\n", s.arm));
-        out.push_str(&accuracy_table(a).to_string());
-        out.push('\n');
+        let mut t = accuracy_table(a);
+        if !layout.wide {
+            t.set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(layout.width);
+        }
+        out.push_str(&format!("{t}\n"));
         if let Some(d) = &a.vs_baseline_pp {
-            out.push_str(&format!(
-                "vs baseline on the same rows: strict {} pp (fn {}), legacy {} pp (fn {})\n",
-                pp(d.strict),
-                pp(d.strict_function),
-                pp(d.legacy),
-                pp(d.legacy_function)
-            ));
+            line(
+                &mut out,
+                format!(
+                    "vs baseline on the same rows: strict {} pp (fn {}), legacy {} pp (fn {})",
+                    pp(d.strict),
+                    pp(d.strict_function),
+                    pp(d.legacy),
+                    pp(d.legacy_function)
+                ),
+            );
         }
     }
     if omitted > 0 {
-        out.push_str(&format!(
-            "accuracy breakdown left out for {omitted} forced arm(s): forced decoding appends the gold tokens; run with --mode free for the model's accuracy\n"
-        ));
+        line(&mut out, format!("accuracy breakdown left out for {omitted} forced arm(s): forced decoding appends the gold tokens; run with --mode free for the model's accuracy"));
     }
     if out.lines().any(|l| l.starts_with("accuracy · ")) {
-        out.push_str("cells: correct and rate over scored rows; [categories] pool their datasets (micro); strict = exactly one call, the target gold call, no extra arguments; legacy = first call against any gold call, gold parameters only (SimpleTool's published rule)\n");
+        line(&mut out, "cells: correct and rate over scored rows; [categories] pool their datasets (micro); strict = exactly one call, the target gold call, no extra arguments; legacy = first call against any gold call, gold parameters only (SimpleTool's published rule)".into());
     }
     out
 }

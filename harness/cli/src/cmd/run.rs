@@ -440,7 +440,7 @@ pub fn run(mut a: RunArgs) -> Result<ExitCode> {
     );
     print!(
         "{}",
-        fcbench_reports::terminal::render_accuracy(&out.summary)
+        fcbench_reports::terminal::render_accuracy(&out.summary, a.layout())
     );
     if let Some(r) = fcbench_scenarios::load(&a.scenario)
         .ok()
