@@ -301,7 +301,7 @@ fn record(
     let parsed = protocol.parse(case, &texts);
     // Scorers see every call the output names (strict wants exactly one); the record keeps
     // the first.
-    let verdict = crate::score::verdict(case, &parsed.calls);
+    let verdict = crate::score::verdict(case, &parsed.calls());
     CallRecord {
         case_id: case.id.clone(),
         dataset: case.dataset.clone(),

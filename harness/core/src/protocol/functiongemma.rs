@@ -94,7 +94,7 @@ pub(super) fn plan(
 pub(super) fn parse(heads: &[(String, String)]) -> Parsed {
     let text = heads.first().map(|(_, t)| t.trim()).unwrap_or("");
     let fail = |why: &str| Parsed {
-        calls: Vec::new(),
+        more: Vec::new(),
         call: None,
         error: Some(why.to_string()),
     };
@@ -119,7 +119,7 @@ pub(super) fn parse(heads: &[(String, String)]) -> Parsed {
     };
     match parse_args(inner) {
         Ok(arguments) => Parsed {
-            calls: Vec::new(),
+            more: Vec::new(),
             call: Some(FunctionCall { name, arguments }),
             error: None,
         },

@@ -55,7 +55,7 @@ pub(super) fn parse(heads: &[(String, String)]) -> Parsed {
         return Parsed::default();
     }
     let fail = |why: String| Parsed {
-        calls: Vec::new(),
+        more: Vec::new(),
         call: None,
         error: Some(why),
     };
@@ -77,7 +77,7 @@ pub(super) fn parse(heads: &[(String, String)]) -> Parsed {
         Some(_) => return fail("`arguments` is not an object".into()),
     };
     Parsed {
-        calls: Vec::new(),
+        more: Vec::new(),
         call: Some(FunctionCall {
             name: name.to_string(),
             arguments,

@@ -86,15 +86,11 @@ impl Protocol {
 
     /// Turn decoded head texts (stop markers removed) into at most one call.
     pub fn parse(self, case: &Case, heads: &[(String, String)]) -> Parsed {
-        let mut parsed = match self {
+        match self {
             Protocol::SimpleTool | Protocol::SimpleToolSerial => simpletool::parse(case, heads),
             Protocol::Json => json::parse(heads),
             Protocol::FunctionGemma => functiongemma::parse(heads),
-        };
-        if parsed.calls.is_empty() {
-            parsed.calls = parsed.call.iter().cloned().collect();
         }
-        parsed
     }
 }
 
@@ -168,13 +164,20 @@ pub struct PromptPlan {
 pub struct Parsed {
     /// The first call: what a single-call consumer (the record, a server reply) keeps.
     pub call: Option<FunctionCall>,
-    /// Every call the output names, for the scorers (strict wants exactly one); only
-    /// SimpleTool's function head can name several.
+    /// The calls after the first, when the output names several (only SimpleTool's function
+    /// head can).
     #[serde(skip)]
-    pub calls: Vec<FunctionCall>,
+    pub more: Vec<FunctionCall>,
     /// Why the output could not be parsed, with the raw text kept in the call record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+impl Parsed {
+    /// Every call the output names, for the scorers (strict wants exactly one).
+    pub fn calls(&self) -> Vec<FunctionCall> {
+        self.call.iter().chain(&self.more).cloned().collect()
+    }
 }
 
 /// A sequential protocol's plan: one `call` head after the user turn, stopped by the end of its

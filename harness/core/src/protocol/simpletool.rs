@@ -202,9 +202,10 @@ pub(super) fn parse(case: &Case, heads: &[(String, String)]) -> Parsed {
             calls.len()
         )
     });
+    let mut calls = calls.into_iter();
     Parsed {
-        call: calls.first().cloned(),
-        calls,
+        call: calls.next(),
+        more: calls.collect(),
         error,
     }
 }
